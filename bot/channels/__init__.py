@@ -1,0 +1,1 @@
+"""Channel adapters: thin translations between a wire format and bot.service.Service."""

@@ -1,0 +1,85 @@
+"""Dated parameters: values keyed by the date they take effect (OpenFisca's model)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import cast
+
+from bot.rules.model import CONFIDENCES, Confidence
+from bot.rules.yamlfile import Fields, parse_date, read_yaml
+
+
+def add_months(day: date, months: int) -> date:
+    """First day of the month `months` after (or before) the month of `day`."""
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date
+    value: int
+    sources: tuple[str, ...]
+    confidence: Confidence
+
+
+class DatedParameter:
+    """A value that changes on given dates and is trusted for `valid_for_months` at most."""
+
+    def __init__(self, name: str, periods: list[Period], valid_for_months: int | None) -> None:
+        self.name = name
+        self.periods = sorted(periods, key=lambda p: p.start)
+        self._starts = [p.start for p in self.periods]
+        self.valid_for_months = valid_for_months
+
+    def period_at(self, day: date) -> Period | None:
+        """The period in force on `day`, or None before the first or after the last expired."""
+        i = bisect.bisect_right(self._starts, day) - 1
+        if i < 0:
+            return None
+        period = self.periods[i]
+        if self.valid_for_months is not None and i == len(self.periods) - 1:
+            if day >= add_months(period.start, self.valid_for_months):
+                return None
+        return period
+
+    def value_at(self, day: date) -> int | None:
+        period = self.period_at(day)
+        return period.value if period else None
+
+
+def load_dated(path: Path, source_ids: set[str]) -> DatedParameter:
+    """Read a parameter file with `values: {DATE: {value, sources, confidence}}`."""
+    file = str(path)
+    f = Fields(read_yaml(path), file, "")
+    f.str("description")
+    f.str("unit", required=False)
+    valid = f.int("valid_for_months", required=False)
+    raw = f.mapping("values")
+    assert raw is not None
+    periods: list[Period] = []
+    for key, item in raw.items():
+        start = parse_date(key, file, f"values.{key}")
+        pf = Fields(item, file, f"values.{start}")
+        value = pf.int("value")
+        assert value is not None
+        if value <= 0:
+            raise pf.fail("value", "must be positive")
+        sources = require_sources(pf, source_ids)
+        confidence = cast(Confidence, pf.choice("confidence", CONFIDENCES))
+        pf.done()
+        periods.append(Period(start, value, sources, confidence))
+    f.done()
+    return DatedParameter(path.stem, periods, valid)
+
+
+def require_sources(f: Fields, source_ids: set[str]) -> tuple[str, ...]:
+    """The `sources` list of a mapping, every id known in rules/sources.yaml."""
+    sources = f.str_list("sources", required=True)
+    for src in sources:
+        if src not in source_ids:
+            raise f.fail("sources", f"unknown source id {src!r}")
+    return sources

@@ -1,0 +1,123 @@
+"""Everything under rules/, loaded and validated once: the object the other layers use."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from bot.errors import RuleDataError
+from bot.paths import rules_dir
+from bot.rules.catalogue import Catalogue, load_catalogue
+from bot.rules.conditions import load_conditions
+from bot.rules.engine import Engine
+from bot.rules.grades import Grades, load_grades
+from bot.rules.insurance import load_insurance_rule
+from bot.rules.model import Assessment, ConditionCode, Entry, Facts, Grade
+from bot.rules.parameters import load_dated
+from bot.rules.tiers import load_tiers
+from bot.rules.yamlfile import Fields, read_yaml
+
+_EXPLANATION_KEYS = (
+    "tier tier_no_grade zero all_met some_missing some_unknown review not_best_alone "
+    "education_either before_2018 figure figure_unknown figure_join"
+).split()
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    folder: Path
+    version: str
+    sources: dict[str, dict[str, str | None]]
+    catalogue: Catalogue
+    grades: Grades
+    engine: Engine
+
+    def tier(self, entry: Entry, grade: Grade | None, on: date) -> int | None:
+        return self.engine.tier(entry, grade, on)
+
+    def assess(self, entry: Entry, facts: Facts, on: date) -> Assessment:
+        return self.engine.assess(entry, facts, on)
+
+    def applicable_conditions(self, entry: Entry, facts: Facts, on: date) -> list[ConditionCode]:
+        return self.engine.applicable(entry, facts, on)
+
+    def average_wage(self, month: date) -> int | None:
+        return self.engine.wage.value_at(month)
+
+    def text(self, key: str, **values: object) -> str:
+        """An explanation line of rules/explanations.yaml, filled in."""
+        return self.engine.texts[key].format(**values)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for entry in self.catalogue.entries:
+            kind = "skill-occupation" if entry.is_occupation else entry.kind
+            out[kind] = out.get(kind, 0) + 1
+        out["aliases"] = sum(len(e.aliases) for e in self.catalogue.entries)
+        out["review"] = sum(1 for e in self.catalogue.entries if e.review)
+        out["average-wage-periods"] = len(self.engine.wage.periods)
+        out["sources"] = len(self.sources)
+        return out
+
+
+def _sources(path: Path) -> dict[str, dict[str, str | None]]:
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not data:
+        raise RuleDataError(str(path), "", "expected a mapping of source ids")
+    out: dict[str, dict[str, str | None]] = {}
+    for key, value in data.items():
+        f = Fields(value, str(path), str(key))
+        out[str(key)] = {"title": f.req_str("title"), "url": f.str("url", required=False)}
+        f.done()
+    return out
+
+
+def _texts(path: Path) -> dict[str, str]:
+    data = read_yaml(path)
+    f = Fields(data, str(path), "")
+    texts = {key: f.req_str(key) for key in _EXPLANATION_KEYS}
+    f.done()
+    return texts
+
+
+def _version(folder: Path) -> str:
+    f = Fields(read_yaml(folder / "ruleset.yaml"), str(folder / "ruleset.yaml"), "")
+    version = f.req_str("version")
+    f.str("indicator", required=False)
+    f.str("measure", required=False)
+    f.done()
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*.yaml")):
+        digest.update(path.relative_to(folder).as_posix().encode())
+        digest.update(path.read_bytes())
+    return f"{version}+{digest.hexdigest()[:8]}"
+
+
+def load_ruleset(folder: Path | None = None) -> Ruleset:
+    """Load and validate rules/ (the shipped one by default). Raises RuleDataError."""
+    folder = folder or rules_dir()
+    if not folder.is_dir():
+        raise RuleDataError(str(folder), "", "rules folder not found")
+    sources = _sources(folder / "sources.yaml")
+    ids = set(sources)
+    tiers = load_tiers(folder / "points.yaml", ids)
+    engine = Engine(
+        tiers=tiers,
+        conditions=load_conditions(folder / "conditions.yaml", ids),
+        wage=load_dated(folder / "parameters" / "average_wage.yaml", ids),
+        insurance_rule=load_insurance_rule(folder / "parameters" / "social_insurance.yaml", ids),
+        grades=load_grades(folder / "grades.yaml"),
+        texts=_texts(folder / "explanations.yaml"),
+        version=_version(folder),
+    )
+    catalogue = load_catalogue(folder / "catalogue", ids, tiers.zero_grades())
+    return Ruleset(folder, engine.version, sources, catalogue, engine.grades, engine)
+
+
+@cache
+def default_ruleset() -> Ruleset:
+    """The shipped rules, loaded once per process."""
+    return load_ruleset()

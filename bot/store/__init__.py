@@ -1,0 +1,1 @@
+"""Persistence: sessions, transcripts, dedupe keys, locks, small expiring values (and tickets)."""
