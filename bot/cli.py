@@ -11,6 +11,7 @@ from collections.abc import Sequence
 # `set_defaults(func=...)`; func(args) returns the exit status.
 COMMAND_MODULES = (
     "bot.commands.rules",
+    "bot.commands.match",
 )
 
 

@@ -25,7 +25,9 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("catalogue", help="print the catalogue")
     p.add_argument("--json", action="store_true", required=True, help="one JSON array")
-    p.add_argument("--date", type=date.fromisoformat, help="date for the tier values (default today)")
+    p.add_argument(
+        "--date", type=date.fromisoformat, help="date for the tier values (default today)"
+    )
     p.add_argument("--rules", type=Path)
     p.set_defaults(func=catalogue)
 
@@ -35,16 +37,17 @@ def register(sub: Any) -> None:
     p.set_defaults(func=assess)
 
 
-def _load(args: argparse.Namespace) -> Ruleset | None:
+def load_or_report(folder: Path | None) -> Ruleset | None:
+    """The ruleset, or None after printing the file and key of what is wrong."""
     try:
-        return load_ruleset(args.rules)
+        return load_ruleset(folder)
     except RuleDataError as exc:
         print(f"rules error: {exc}", file=sys.stderr)
         return None
 
 
 def check_rules(args: argparse.Namespace) -> int:
-    rs = _load(args)
+    rs = load_or_report(args.rules)
     if rs is None:
         return 1
     print(f"rules {rs.version} in {rs.folder}: OK")
@@ -54,11 +57,16 @@ def check_rules(args: argparse.Namespace) -> int:
 
 
 def catalogue(args: argparse.Namespace) -> int:
-    rs = _load(args)
+    rs = load_or_report(args.rules)
     if rs is None:
         return 1
     on = args.date or date.today()
-    json.dump([entry_json(rs, e, on) for e in rs.catalogue.entries], sys.stdout, ensure_ascii=False, indent=1)
+    json.dump(
+        [entry_json(rs, e, on) for e in rs.catalogue.entries],
+        sys.stdout,
+        ensure_ascii=False,
+        indent=1,
+    )
     print()
     return 0
 
@@ -70,7 +78,7 @@ def make_matcher(rs: Ruleset) -> Any:
 
 
 def assess(args: argparse.Namespace) -> int:
-    rs = _load(args)
+    rs = load_or_report(args.rules)
     if rs is None:
         return 1
     matcher = make_matcher(rs)
@@ -89,8 +97,12 @@ def assess(args: argparse.Namespace) -> int:
         except InputError as exc:
             out = {"error": f"line {number}: {exc}", "line": number}
         except Unresolved as exc:
-            out = {"error": exc.message, "line": number, "certificate": data.get("certificate"),
-                   "candidates": exc.candidates}
+            out = {
+                "error": exc.message,
+                "line": number,
+                "certificate": data.get("certificate"),
+                "candidates": exc.candidates,
+            }
         if "error" in out:
             failed = True
             log.warning("assess line %d failed: %s", number, out["error"])

@@ -24,10 +24,12 @@ from bot.rules.model import (
 from bot.rules.yamlfile import Fields, read_yaml
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
-_ENTRY_FIELDS = (
-    "id name kind grade rank series route registration aliases shared review review_reason "
-    "reason note sources confidence"
-).split()
+_ENTRY_FIELDS = frozenset(
+    (
+        "id", "name", "kind", "grade", "rank", "series", "route", "registration", "aliases",
+        "shared", "review", "review_reason", "reason", "note", "sources", "confidence",
+    )
+)  # fmt: skip
 
 
 def name_key(text: str) -> str:
@@ -69,11 +71,11 @@ def _entry(raw: Any, defaults: Mapping[str, Any], file: str, index: int) -> Entr
     merged = {**defaults, **raw} if isinstance(raw, Mapping) else raw
     label = raw.get("id") if isinstance(raw, Mapping) and isinstance(raw.get("id"), str) else None
     f = Fields(merged, file, f"entries[{index}]" + (f"({label})" if label else ""))
-    entry_id = f.req_str("id")
+    entry_id = f.req_text("id")
     if not _ID.match(entry_id) or len(entry_id) > 40:
         raise f.fail("id", f"{entry_id!r} must match {_ID.pattern} and be at most 40 characters")
     kind = cast(Kind, f.choice("kind", KINDS))
-    grade = cast(Grade | None, f.str("grade", required=False))
+    grade = cast(Grade | None, f.text("grade", required=False))
     if kind in ("title", "qualification"):
         allowed: tuple[str, ...] = TITLE_GRADES if kind == "title" else ("intermediate", "junior")
         if grade not in allowed:
@@ -88,35 +90,37 @@ def _entry(raw: Any, defaults: Mapping[str, Any], file: str, index: int) -> Entr
         route = "exam"
     if kind == "title" and route is None:
         raise f.fail("route", "a title needs route: exam or review")
-    review = f.bool("review")
-    review_reason = f.str("review_reason", required=False)
+    review = f.flag("review")
+    review_reason = f.text("review_reason", required=False)
     if review and not review_reason:
         raise f.fail("review_reason", "is required when review is true")
     sources = f.str_list("sources", required=True)
     entry = Entry(
         id=entry_id,
-        name=f.req_str("name"),
+        name=f.req_text("name"),
         kind=kind,
         grade=grade,
         sources=sources,
         confidence=cast(Confidence, f.choice("confidence", CONFIDENCES)),
         file=file,
-        rank=f.str("rank", required=False),
-        series=f.str("series", required=False),
+        rank=f.text("rank", required=False),
+        series=f.text("series", required=False),
         route=route,
-        registration=f.bool("registration"),
+        registration=f.flag("registration"),
         aliases=f.str_list("aliases"),
         shared=f.str_list("shared"),
         review=review,
         review_reason=review_reason,
-        reason=f.str("reason", required=False),
-        note=f.str("note", required=False),
+        reason=f.text("reason", required=False),
+        note=f.text("note", required=False),
     )
     f.done()
     return entry
 
 
-def load_catalogue(folder: Path, source_ids: set[str], zero_grades: set[tuple[str, str]]) -> Catalogue:
+def load_catalogue(
+    folder: Path, source_ids: set[str], zero_grades: set[tuple[str, str]]
+) -> Catalogue:
     """Read every catalogue/*.yaml. `zero_grades` are the (kind, grade) pairs worth 0 points,
     whose entries must say why in `reason`."""
     files = sorted(folder.glob("*.yaml"))
@@ -139,7 +143,9 @@ def load_catalogue(folder: Path, source_ids: set[str], zero_grades: set[tuple[st
             entry = _entry(raw, defaults, str(path), i)
             where = f"entries[{i}]({entry.id})"
             if entry.id in seen_ids:
-                raise RuleDataError(str(path), f"{where}.id", f"duplicate id, also in {seen_ids[entry.id]}")
+                raise RuleDataError(
+                    str(path), f"{where}.id", f"duplicate id, also in {seen_ids[entry.id]}"
+                )
             seen_ids[entry.id] = str(path)
             for src in entry.sources:
                 if src not in source_ids:
@@ -170,4 +176,6 @@ def _check_names(catalogue: Catalogue) -> None:
         own = {name_key(n) for n in entry.names}
         for name in entry.shared:
             if name_key(name) not in own:
-                raise RuleDataError(entry.file, f"{entry.id}.shared", f"{name!r} is not a name of this entry")
+                raise RuleDataError(
+                    entry.file, f"{entry.id}.shared", f"{name!r} is not a name of this entry"
+                )

@@ -47,15 +47,16 @@ def load_conditions(path: Path, source_ids: set[str]) -> dict[ConditionCode, Con
     specs: dict[ConditionCode, ConditionSpec] = {}
     for code in data:
         if code not in CONDITION_ORDER:
-            raise RuleDataError(file, str(code), f"unknown condition (known: {', '.join(CONDITION_ORDER)})")
+            raise RuleDataError(
+                file, str(code), f"unknown condition (known: {', '.join(CONDITION_ORDER)})"
+            )
         top.raw(code)
         f = Fields(data[code], file, str(code))
         applies = f.str_list("applies_to", required=True)
         for kind in applies:
             if kind not in KINDS:
                 raise f.fail("applies_to", f"unknown kind {kind!r}")
-        texts_raw = f.mapping("texts")
-        assert texts_raw is not None
+        texts_raw = f.req_mapping("texts")
         texts: dict[str, str] = {}
         for key, value in texts_raw.items():
             if not isinstance(value, str) or not value.strip():
@@ -66,7 +67,7 @@ def load_conditions(path: Path, source_ids: set[str]) -> dict[ConditionCode, Con
                 raise f.fail(f"texts.{key}", "is required")
         spec = ConditionSpec(
             code=cast(ConditionCode, code),
-            label=f.req_str("label"),
+            label=f.req_text("label"),
             applies_to=cast(tuple[Kind, ...], applies),
             only_if=f.choice("only_if", ONLY_IF, required=False),
             texts=texts,

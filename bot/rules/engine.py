@@ -66,9 +66,15 @@ class Engine:
                 continue
             if only == "elsewhere" and facts.obtained_in_shanghai is not False:
                 continue
-            if code == "obtained_in_shanghai" and entry.kind == "skill" and facts.obtained_in_shanghai is False:
+            if (
+                code == "obtained_in_shanghai"
+                and entry.kind == "skill"
+                and facts.obtained_in_shanghai is False
+            ):
                 continue  # from another province: shanghai_verification takes its place
-            if only == "min_points" and (tier is None or tier < self.insurance_rule.applies_from_points):
+            if only == "min_points" and (
+                tier is None or tier < self.insurance_rule.applies_from_points
+            ):
                 continue
             codes.append(code)
         return codes
@@ -82,16 +88,23 @@ class Engine:
         if self.tiers.table_at(on) is None:
             review.append(self.texts["before_2018"].format(date=on.isoformat()))
         if tier == 0:
-            reason = entry.reason or self.texts["tier"].format(name=name, grade=self._label(grade), points=0)
+            reason = entry.reason or self.texts["tier"].format(
+                name=name, grade=self._label(grade), points=0
+            )
             lines.append(self.texts["zero"].format(name=name, reason=reason))
             lines.extend(self.texts["review"].format(reason=r) for r in review)
             return self._result(entry, grade, on, 0, 0, (), review, lines, ())
         if tier is None and entry.is_occupation:
             lines.append(self.texts["tier_no_grade"].format(name=name))
         elif tier is not None:
-            lines.append(self.texts["tier"].format(name=name, grade=self._label(grade), points=tier))
+            lines.append(
+                self.texts["tier"].format(name=name, grade=self._label(grade), points=tier)
+            )
 
-        results = tuple(self._condition(code, entry, grade, facts, on, review) for code in self.applicable(entry, facts, on))
+        results = tuple(
+            self._condition(code, entry, grade, facts, on, review)
+            for code in self.applicable(entry, facts, on)
+        )
         statuses = {r.status for r in results}
         points: int | None
         if tier is None:
@@ -185,7 +198,9 @@ class Engine:
             status, key = _tri(facts.registered)
         return ConditionResult(code, status, spec.label, spec.text(key))
 
-    def _insurance(self, spec: ConditionSpec, facts: Facts, on: date, review: list[str]) -> ConditionResult:
+    def _insurance(
+        self, spec: ConditionSpec, facts: Facts, on: date, review: list[str]
+    ) -> ConditionResult:
         rule = self.insurance_rule
         outcome = insurance.evaluate(rule, self.wage, facts, on)
         figures = self.texts["figure_join"].join(
@@ -215,11 +230,14 @@ def _tri(value: bool | None) -> tuple[Status, str]:
 def best_of(assessments: list[Assessment]) -> Assessment | None:
     """The one certificate that counts: several never add up (facts.md 1.3).
 
-    Known points beat unknown ones only when higher than every possible unknown outcome;
-    among equals the first given wins.
+    Ranked by known points, then by the points it would give once confirmed; among equals the
+    first given wins. A caller showing the result should say when an unconfirmed one could beat
+    the best confirmed one (its full_points are higher).
     """
     if not assessments:
         return None
+
     def key(a: Assessment) -> tuple[int, int]:
         return (a.points if a.points is not None else -1, a.full_points or 0)
+
     return max(assessments, key=key)

@@ -9,7 +9,14 @@ from typing import Any, cast
 from bot.errors import InputError
 from bot.rules.model import Facts, Grade, MonthBase, Route
 
-_BOOLS = ("obtained_in_shanghai", "verified", "post_match", "appointed", "registered", "national_qualification")
+_BOOLS = (
+    "obtained_in_shanghai",
+    "verified",
+    "post_match",
+    "appointed",
+    "registered",
+    "national_qualification",
+)
 KNOWN_FIELDS = frozenset(
     ("certificate", "grade", "date", "route", "insurance", "insurance_months_at_average", *_BOOLS)
 )
@@ -63,12 +70,20 @@ def read_facts(data: Mapping[str, Any], grade: Grade | None) -> Facts:
                 raise InputError(f"insurance[{i}]: expected an object with month and base")
             base = item.get("base")
             if isinstance(base, bool) or not isinstance(base, int | float) or base < 0:
-                raise InputError(f"insurance[{i}].base: expected a non-negative number, got {base!r}")
-            months.append(MonthBase(_month(item.get("month"), f"insurance[{i}].month"), float(base)))
+                raise InputError(
+                    f"insurance[{i}].base: expected a non-negative number, got {base!r}"
+                )
+            months.append(
+                MonthBase(_month(item.get("month"), f"insurance[{i}].month"), float(base))
+            )
         insurance = tuple(months)
     count = data.get("insurance_months_at_average")
-    if count is not None and (isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 12):
-        raise InputError(f"insurance_months_at_average: expected a whole number 0–12, got {count!r}")
+    if count is not None and (
+        isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= 12
+    ):
+        raise InputError(
+            f"insurance_months_at_average: expected a whole number 0–12, got {count!r}"
+        )
     if insurance is not None and count is not None:
         raise InputError("give either insurance or insurance_months_at_average, not both")
     return Facts(

@@ -58,7 +58,7 @@ class Grades:
         stripped = text.strip()
         allowed = SKILL_GRADES if family == "skill" else TITLE_GRADES
         if stripped in allowed:
-            return cast(Grade, stripped)
+            return stripped
         grades = {g for g, _, _ in self.find_all(stripped, family)}
         return grades.pop() if len(grades) == 1 else None
 
@@ -67,8 +67,7 @@ def load_grades(path: Path) -> Grades:
     f = Fields(read_yaml(path), str(path), "")
     tables: dict[str, dict[str, Grade]] = {}
     for family, allowed in (("skill", SKILL_GRADES), ("title", TITLE_GRADES)):
-        section = f.mapping(family)
-        assert section is not None
+        section = f.req_mapping(family)
         table: dict[str, Grade] = {}
         for grade, words in section.items():
             if grade not in allowed:
@@ -80,8 +79,7 @@ def load_grades(path: Path) -> Grades:
                     raise RuleDataError(str(path), f"{family}.{grade}", f"word {word!r} twice")
                 table[word] = cast(Grade, grade)
         tables[family] = table
-    labels_raw = f.mapping("labels")
-    assert labels_raw is not None
+    labels_raw = f.req_mapping("labels")
     f.done()
     labels: dict[Grade, str] = {}
     for grade in (*TITLE_GRADES, *SKILL_GRADES):

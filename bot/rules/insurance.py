@@ -30,12 +30,12 @@ class InsuranceOutcome:
 
 def load_insurance_rule(path: Path, source_ids: set[str]) -> InsuranceRule:
     f = Fields(read_yaml(path), str(path), "")
-    f.str("description")
+    f.text("description")
     require_sources(f, source_ids)
     f.choice("confidence", ("C", "1S", "INF", "CONFLICT"))
-    window, required, applies = f.int("window_months"), f.int("required_months"), f.int("applies_from_points")
+    window, required = f.req_number("window_months"), f.req_number("required_months")
+    applies = f.req_number("applies_from_points")
     f.done()
-    assert window is not None and required is not None and applies is not None
     if not 0 < required <= window:
         raise f.fail("required_months", "must be between 1 and window_months")
     return InsuranceRule(window, required, applies)
@@ -46,7 +46,9 @@ def window_of(rule: InsuranceRule, on: date) -> tuple[date, ...]:
     return tuple(add_months(on, -k) for k in range(rule.window_months, 0, -1))
 
 
-def figure_periods(wage: DatedParameter, window: tuple[date, ...]) -> list[tuple[date, Period | None]]:
+def figure_periods(
+    wage: DatedParameter, window: tuple[date, ...]
+) -> list[tuple[date, Period | None]]:
     """Where the figure changes inside the window: (first month, period or None if unknown)."""
     out: list[tuple[date, Period | None]] = []
     for month in window:
@@ -85,8 +87,13 @@ def evaluate(rule: InsuranceRule, wage: DatedParameter, facts: Facts, on: date) 
             alt = sum(1 for m in window if bases.get(m) is not None and bases[m] >= newest)
             if _status(alt, unsure, need) != outcome.status:
                 outcome.review.append("straddle")
-        conflicted = [m for m in qualifying if (p := wage.period_at(m)) and p.confidence == "CONFLICT"]
-        if conflicted and _status(len(qualifying) - len(conflicted), unsure, need) != outcome.status:
+        conflicted = [
+            m for m in qualifying if (p := wage.period_at(m)) and p.confidence == "CONFLICT"
+        ]
+        if (
+            conflicted
+            and _status(len(qualifying) - len(conflicted), unsure, need) != outcome.status
+        ):
             outcome.review.append("conflict_figure")
     elif facts.insurance_months_at_average is not None:
         months = facts.insurance_months_at_average

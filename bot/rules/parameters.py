@@ -41,9 +41,14 @@ class DatedParameter:
         if i < 0:
             return None
         period = self.periods[i]
-        if self.valid_for_months is not None and i == len(self.periods) - 1:
-            if day >= add_months(period.start, self.valid_for_months):
-                return None
+        is_last = i == len(self.periods) - 1
+        expired = (
+            self.valid_for_months is not None
+            and is_last
+            and (day >= add_months(period.start, self.valid_for_months))
+        )
+        if expired:
+            return None
         return period
 
     def value_at(self, day: date) -> int | None:
@@ -55,17 +60,15 @@ def load_dated(path: Path, source_ids: set[str]) -> DatedParameter:
     """Read a parameter file with `values: {DATE: {value, sources, confidence}}`."""
     file = str(path)
     f = Fields(read_yaml(path), file, "")
-    f.str("description")
-    f.str("unit", required=False)
-    valid = f.int("valid_for_months", required=False)
-    raw = f.mapping("values")
-    assert raw is not None
+    f.text("description")
+    f.text("unit", required=False)
+    valid = f.number("valid_for_months", required=False)
+    raw = f.req_mapping("values")
     periods: list[Period] = []
     for key, item in raw.items():
         start = parse_date(key, file, f"values.{key}")
         pf = Fields(item, file, f"values.{start}")
-        value = pf.int("value")
-        assert value is not None
+        value = pf.req_number("value")
         if value <= 0:
             raise pf.fail("value", "must be positive")
         sources = require_sources(pf, source_ids)

@@ -8,8 +8,8 @@ from datetime import date
 from typing import Any, Protocol
 
 from bot.errors import InputError
-from bot.rules.model import Assessment, Entry, Grade
 from bot.rules.facts_input import read_date, read_facts
+from bot.rules.model import Assessment, Entry, Grade
 from bot.rules.ruleset import Ruleset
 
 
@@ -39,14 +39,17 @@ def resolve_certificate(matcher: MatcherLike, text: str) -> tuple[Entry, Grade |
     if result.outcome == "match" and result.entry is not None:
         return result.entry, result.grade
     candidates = [
-        {"id": c.entry.id, "name": c.entry.name, "score": round(float(c.score), 1)} for c in result.candidates
+        {"id": c.entry.id, "name": c.entry.name, "score": round(float(c.score), 1)}
+        for c in result.candidates
     ]
     if result.outcome == "choose":
         raise Unresolved("certificate is ambiguous: choose one of the candidates", candidates)
     raise Unresolved("certificate not found in the catalogue", candidates)
 
 
-def assess_request(rs: Ruleset, matcher: MatcherLike, data: Mapping[str, Any], today: date) -> Assessment:
+def assess_request(
+    rs: Ruleset, matcher: MatcherLike, data: Mapping[str, Any], today: date
+) -> Assessment:
     """Raises InputError for malformed input and Unresolved for an unknown certificate."""
     text = data.get("certificate")
     if not isinstance(text, str) or not text.strip():
@@ -58,8 +61,7 @@ def assess_request(rs: Ruleset, matcher: MatcherLike, data: Mapping[str, Any], t
     if raw_grade is not None:
         if not isinstance(raw_grade, str):
             raise InputError(f"grade: expected text such as 三级 or 高级工, got {raw_grade!r}")
-        family = "skill" if entry.kind == "skill" else "title"
-        grade = rs.grades.parse(raw_grade, family)
+        grade = rs.grades.parse(raw_grade, "skill" if entry.kind == "skill" else "title")
         if grade is None:
             raise InputError(f"grade: {raw_grade!r} is not a grade I know")
     facts = read_facts(data, grade)

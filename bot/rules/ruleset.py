@@ -21,9 +21,9 @@ from bot.rules.tiers import load_tiers
 from bot.rules.yamlfile import Fields, read_yaml
 
 _EXPLANATION_KEYS = (
-    "tier tier_no_grade zero all_met some_missing some_unknown review not_best_alone "
-    "education_either before_2018 figure figure_unknown figure_join"
-).split()
+    "tier", "tier_no_grade", "zero", "all_met", "some_missing", "some_unknown", "review",
+    "not_best_alone", "education_either", "before_2018", "figure", "figure_unknown", "figure_join",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def _sources(path: Path) -> dict[str, dict[str, str | None]]:
     out: dict[str, dict[str, str | None]] = {}
     for key, value in data.items():
         f = Fields(value, str(path), str(key))
-        out[str(key)] = {"title": f.req_str("title"), "url": f.str("url", required=False)}
+        out[str(key)] = {"title": f.req_text("title"), "url": f.text("url", required=False)}
         f.done()
     return out
 
@@ -78,16 +78,16 @@ def _sources(path: Path) -> dict[str, dict[str, str | None]]:
 def _texts(path: Path) -> dict[str, str]:
     data = read_yaml(path)
     f = Fields(data, str(path), "")
-    texts = {key: f.req_str(key) for key in _EXPLANATION_KEYS}
+    texts = {key: f.req_text(key) for key in _EXPLANATION_KEYS}
     f.done()
     return texts
 
 
 def _version(folder: Path) -> str:
     f = Fields(read_yaml(folder / "ruleset.yaml"), str(folder / "ruleset.yaml"), "")
-    version = f.req_str("version")
-    f.str("indicator", required=False)
-    f.str("measure", required=False)
+    version = f.req_text("version")
+    f.text("indicator", required=False)
+    f.text("measure", required=False)
     f.done()
     digest = hashlib.sha256()
     for path in sorted(folder.rglob("*.yaml")):

@@ -45,11 +45,9 @@ class Tiers:
 def load_tiers(path: Path, source_ids: set[str]) -> Tiers:
     file = str(path)
     f = Fields(read_yaml(path), file, "")
-    f.str("description")
-    cap = f.int("cap")
-    assert cap is not None
-    raw = f.mapping("values")
-    assert raw is not None
+    f.text("description")
+    cap = f.req_number("cap")
+    raw = f.req_mapping("values")
     f.done()
     tables: list[TierTable] = []
     for key, item in raw.items():
@@ -59,17 +57,20 @@ def load_tiers(path: Path, source_ids: set[str]) -> Tiers:
         tf.choice("confidence", ("C", "1S", "INF", "CONFLICT"))
         points: dict[tuple[Kind, Grade | None], int] = {}
         for kind, grades in _GRADES_BY_KIND.items():
-            section = tf.mapping(kind)
-            assert section is not None
+            section = tf.req_mapping(kind)
             for grade in grades:
                 value = section.get(grade)
                 if not isinstance(value, int) or value not in _TIER_VALUES or value > cap:
-                    raise RuleDataError(file, f"values.{start}.{kind}.{grade}", f"{value!r} is not a tier")
+                    raise RuleDataError(
+                        file, f"values.{start}.{kind}.{grade}", f"{value!r} is not a tier"
+                    )
                 points[(kind, grade)] = value
             extra = set(section) - set(grades)
             if extra:
-                raise RuleDataError(file, f"values.{start}.{kind}.{sorted(extra)[0]}", "unknown grade")
-        other = tf.int("other")
+                raise RuleDataError(
+                    file, f"values.{start}.{kind}.{sorted(extra)[0]}", "unknown grade"
+                )
+        other = tf.number("other")
         points[("other", None)] = other if other is not None else 0
         tf.done()
         tables.append(TierTable(start, points, sources))

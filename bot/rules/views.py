@@ -54,3 +54,20 @@ def assessment_json(rs: Ruleset, a: Assessment) -> dict[str, Any]:
         "explanation": list(a.explanation),
         "rules_version": a.rules_version,
     }
+
+
+def match_json(rs: Ruleset, result: Any, on: date) -> dict[str, Any]:
+    """A MatchResult as `match --json` prints it (and POST /api/match returns it)."""
+    certificate = None
+    if result.outcome == "match" and result.entry is not None:
+        certificate = entry_json(rs, result.entry, on, result.grade)
+        certificate["needs"] = list(result.needs)
+    return {
+        "query": result.query,
+        "outcome": result.outcome,
+        "certificate": certificate,
+        "candidates": [
+            {"id": c.entry.id, "name": c.entry.name, "score": round(float(c.score), 1)}
+            for c in result.candidates
+        ],
+    }

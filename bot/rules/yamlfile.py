@@ -36,7 +36,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[An
 
 _StrictLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -86,7 +86,7 @@ class Fields:
             return None
         return self.data[key]
 
-    def str(self, key: str, required: bool = True) -> str | None:
+    def text(self, key: str, required: bool = True) -> str | None:
         value = self._get(key, required)
         if value is None:
             return None
@@ -94,12 +94,12 @@ class Fields:
             raise self.fail(key, f"expected a non-empty string, got {value!r}")
         return value.strip()
 
-    def req_str(self, key: str) -> str:
-        value = self.str(key, required=True)
+    def req_text(self, key: str) -> str:
+        value = self.text(key, required=True)
         assert value is not None
         return value
 
-    def bool(self, key: str, default: bool = False) -> bool:
+    def flag(self, key: str, default: bool = False) -> bool:
         value = self._get(key, required=False)
         if value is None:
             return default
@@ -107,12 +107,22 @@ class Fields:
             raise self.fail(key, f"expected true or false, got {value!r}")
         return value
 
-    def int(self, key: str, required: bool = True) -> int | None:
+    def number(self, key: str, required: bool = True) -> int | None:
         value = self._get(key, required)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(key, f"expected a whole number, got {value!r}")
+        return value
+
+    def req_number(self, key: str) -> int:
+        value = self.number(key, required=True)
+        assert value is not None  # required=True raised already
+        return value
+
+    def req_mapping(self, key: str) -> Mapping[Any, Any]:
+        value = self.mapping(key, required=True)
+        assert value is not None  # required=True raised already
         return value
 
     def str_list(self, key: str, required: bool = False) -> tuple[str, ...]:
@@ -131,7 +141,7 @@ class Fields:
         return tuple(out)
 
     def choice(self, key: str, allowed: Sequence[str], required: bool = True) -> str | None:
-        value = self.str(key, required)
+        value = self.text(key, required)
         if value is not None and value not in allowed:
             raise self.fail(key, f"{value!r} is not one of {', '.join(allowed)}")
         return value
