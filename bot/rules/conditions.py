@@ -9,7 +9,7 @@ from typing import cast
 from bot.errors import RuleDataError
 from bot.rules.model import CONFIDENCES, KINDS, ConditionCode, Confidence, Kind
 from bot.rules.parameters import require_sources
-from bot.rules.yamlfile import Fields, read_yaml
+from bot.rules.yamlfile import Fields, placeholders, read_yaml
 
 # Order matters: the dialog asks in this order, and results list conditions in it.
 CONDITION_ORDER: tuple[ConditionCode, ...] = (
@@ -22,6 +22,8 @@ CONDITION_ORDER: tuple[ConditionCode, ...] = (
     "social_insurance_base",
 )
 ONLY_IF = ("registration", "review_route", "exam_route", "elsewhere", "min_points")
+# What the engine fills into condition texts (only the insurance texts use them).
+CONDITION_PLACEHOLDERS = frozenset({"months", "required", "window", "figures"})
 # Each condition must at least explain these three outcomes.
 REQUIRED_TEXTS = ("met", "missing", "unknown")
 
@@ -61,6 +63,12 @@ def load_conditions(path: Path, source_ids: set[str]) -> dict[ConditionCode, Con
         for key, value in texts_raw.items():
             if not isinstance(value, str) or not value.strip():
                 raise f.fail(f"texts.{key}", "expected a non-empty line")
+            try:
+                unknown = placeholders(value) - CONDITION_PLACEHOLDERS
+            except ValueError as exc:  # an unbalanced brace
+                raise f.fail(f"texts.{key}", f"bad template: {exc}") from None
+            if unknown:
+                raise f.fail(f"texts.{key}", f"unknown placeholder {{{sorted(unknown)[0]}}}")
             texts[str(key)] = value.strip()
         for key in REQUIRED_TEXTS:
             if key not in texts:

@@ -87,6 +87,12 @@ class Engine:
         name = entry.name
         if self.tiers.table_at(on) is None:
             review.append(self.texts["before_2018"].format(date=on.isoformat()))
+        if entry.kind == "title" and grade == "senior" and facts.route == "exam":
+            # Only a 评审 result is a 高级 title (facts.md 1.1); an exam pass alone scores 0.
+            reason = self.texts["senior_exam_only"].format(name=name)
+            lines.append(self.texts["zero"].format(name=name, reason=reason))
+            lines.extend(self.texts["review"].format(reason=r) for r in review)
+            return self._result(entry, grade, on, 0, 0, (), review, lines, ())
         if tier == 0:
             reason = entry.reason or self.texts["tier"].format(
                 name=name, grade=self._label(grade), points=0
@@ -230,14 +236,15 @@ def _tri(value: bool | None) -> tuple[Status, str]:
 def best_of(assessments: list[Assessment]) -> Assessment | None:
     """The one certificate that counts: several never add up (facts.md 1.3).
 
-    Ranked by known points, then by the points it would give once confirmed; among equals the
-    first given wins. A caller showing the result should say when an unconfirmed one could beat
-    the best confirmed one (its full_points are higher).
+    Ranked by what each can give: its points when settled, else the points it would give once
+    its open conditions are confirmed (unknown is never "no"). Among equals a settled one wins,
+    then the first given. The caller shows whether the winner is settled.
     """
     if not assessments:
         return None
 
     def key(a: Assessment) -> tuple[int, int]:
-        return (a.points if a.points is not None else -1, a.full_points or 0)
+        possible = a.points if a.points is not None else (a.full_points or 0)
+        return (possible, 1 if a.points is not None else 0)
 
     return max(assessments, key=key)

@@ -87,13 +87,15 @@ def evaluate(rule: InsuranceRule, wage: DatedParameter, facts: Facts, on: date) 
             alt = sum(1 for m in window if bases.get(m) is not None and bases[m] >= newest)
             if _status(alt, unsure, need) != outcome.status:
                 outcome.review.append("straddle")
-        conflicted = [
-            m for m in qualifying if (p := wage.period_at(m)) and p.confidence == "CONFLICT"
+        # Where sources give two figures, a month qualifies for sure only above both.
+        doubtful = [
+            m
+            for m in qualifying
+            if (p := wage.period_at(m)) is not None
+            and p.alternative is not None
+            and bases[m] < p.alternative
         ]
-        if (
-            conflicted
-            and _status(len(qualifying) - len(conflicted), unsure, need) != outcome.status
-        ):
+        if doubtful and _status(len(qualifying) - len(doubtful), unsure, need) != outcome.status:
             outcome.review.append("conflict_figure")
     elif facts.insurance_months_at_average is not None:
         months = facts.insurance_months_at_average

@@ -24,6 +24,8 @@ class Period:
     value: int
     sources: tuple[str, ...]
     confidence: Confidence
+    # The other figure a source gives where sources conflict (9580 for 2020-07, G6).
+    alternative: int | None = None
 
 
 class DatedParameter:
@@ -73,8 +75,13 @@ def load_dated(path: Path, source_ids: set[str]) -> DatedParameter:
             raise pf.fail("value", "must be positive")
         sources = require_sources(pf, source_ids)
         confidence = cast(Confidence, pf.choice("confidence", CONFIDENCES))
+        alternative = pf.number("alternative", required=False)
+        if (alternative is not None) != (confidence == "CONFLICT"):
+            raise pf.fail(
+                "alternative", "give the other figure exactly when confidence is CONFLICT"
+            )
         pf.done()
-        periods.append(Period(start, value, sources, confidence))
+        periods.append(Period(start, value, sources, confidence, alternative))
     f.done()
     return DatedParameter(path.stem, periods, valid)
 

@@ -18,12 +18,25 @@ from bot.rules.insurance import load_insurance_rule
 from bot.rules.model import Assessment, ConditionCode, Entry, Facts, Grade
 from bot.rules.parameters import load_dated
 from bot.rules.tiers import load_tiers
-from bot.rules.yamlfile import Fields, read_yaml
+from bot.rules.yamlfile import Fields, placeholders, read_yaml
 
-_EXPLANATION_KEYS = (
-    "tier", "tier_no_grade", "zero", "all_met", "some_missing", "some_unknown", "review",
-    "not_best_alone", "education_either", "before_2018", "figure", "figure_unknown", "figure_join",
-)  # fmt: skip
+# Each explanation line and the placeholders the engine fills in it.
+_EXPLANATION_KEYS: dict[str, frozenset[str]] = {
+    "tier": frozenset({"name", "grade", "points"}),
+    "tier_no_grade": frozenset({"name"}),
+    "zero": frozenset({"name", "reason"}),
+    "all_met": frozenset({"points"}),
+    "some_missing": frozenset({"points"}),
+    "some_unknown": frozenset({"points"}),
+    "review": frozenset({"reason"}),
+    "not_best_alone": frozenset({"cap"}),
+    "education_either": frozenset(),
+    "before_2018": frozenset({"date"}),
+    "senior_exam_only": frozenset({"name"}),
+    "figure": frozenset({"year", "month", "value"}),
+    "figure_unknown": frozenset({"year", "month"}),
+    "figure_join": frozenset(),
+}
 
 
 @dataclass(frozen=True)
@@ -80,6 +93,14 @@ def _texts(path: Path) -> dict[str, str]:
     f = Fields(data, str(path), "")
     texts = {key: f.req_text(key) for key in _EXPLANATION_KEYS}
     f.done()
+    for key, text in texts.items():
+        try:
+            unknown = placeholders(text) - _EXPLANATION_KEYS[key]
+        except ValueError as exc:  # an unbalanced brace
+            raise f.fail(key, f"bad template: {exc}") from None
+        if unknown:
+            allowed = ", ".join(sorted(_EXPLANATION_KEYS[key])) or "none"
+            raise f.fail(key, f"unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed})")
     return texts
 
 
