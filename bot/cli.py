@@ -12,6 +12,11 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "bot.commands.rules",
     "bot.commands.match",
+    "bot.commands.serve",
+    "bot.commands.chat",
+    "bot.commands.forget",
+    "bot.commands.telegram",
+    "bot.commands.staff",
 )
 
 

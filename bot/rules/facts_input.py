@@ -18,7 +18,16 @@ _BOOLS = (
     "national_qualification",
 )
 KNOWN_FIELDS = frozenset(
-    ("certificate", "grade", "date", "route", "insurance", "insurance_months_at_average", *_BOOLS)
+    (
+        "certificate",
+        "grade",
+        "date",
+        "route",
+        "insurance",
+        "insurance_months_at_average",
+        "insurance_base",
+        *_BOOLS,
+    )
 )
 
 
@@ -84,8 +93,18 @@ def read_facts(data: Mapping[str, Any], grade: Grade | None) -> Facts:
         raise InputError(
             f"insurance_months_at_average: expected a whole number 0–12, got {count!r}"
         )
-    if insurance is not None and count is not None:
-        raise InputError("give either insurance or insurance_months_at_average, not both")
+    base = data.get("insurance_base")
+    if base is not None and (
+        isinstance(base, bool) or not isinstance(base, int | float) or base < 0
+    ):
+        raise InputError(f"insurance_base: expected a non-negative number, got {base!r}")
+    given = [
+        k
+        for k in ("insurance", "insurance_months_at_average", "insurance_base")
+        if data.get(k) is not None
+    ]
+    if len(given) > 1:
+        raise InputError(f"give only one of {', '.join(given)}")
     return Facts(
         grade=grade,
         obtained_in_shanghai=_bool(data, "obtained_in_shanghai"),
@@ -96,5 +115,6 @@ def read_facts(data: Mapping[str, Any], grade: Grade | None) -> Facts:
         registered=_bool(data, "registered"),
         insurance=insurance,
         insurance_months_at_average=count,
+        insurance_base=float(base) if base is not None else None,
         national_qualification=_bool(data, "national_qualification"),
     )

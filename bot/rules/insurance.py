@@ -65,8 +65,11 @@ def evaluate(rule: InsuranceRule, wage: DatedParameter, facts: Facts, on: date) 
     unknown_figure = sum(1 for m in window if wage.period_at(m) is None)
     need = rule.required_months
 
-    if facts.insurance is not None:
-        bases = {mb.month.replace(day=1): mb.base for mb in facts.insurance}
+    if facts.insurance is not None or facts.insurance_base is not None:
+        if facts.insurance is not None:
+            bases = {mb.month.replace(day=1): mb.base for mb in facts.insurance}
+        else:
+            bases = dict.fromkeys(window, facts.insurance_base or 0.0)
         qualifying: list[date] = []
         unsure = 0
         for month in window:

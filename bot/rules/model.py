@@ -106,6 +106,8 @@ class Facts:
     registered: bool | None = None
     insurance: tuple[MonthBase, ...] | None = None
     insurance_months_at_average: int | None = None
+    # One monthly base said to hold for the whole window ("我的基数是15000").
+    insurance_base: float | None = None
     # For skills: True when the paper is a 国家职业资格证书, False for a 职业技能等级证书.
     national_qualification: bool | None = None
 

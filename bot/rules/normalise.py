@@ -118,6 +118,15 @@ class Normaliser:
 
     def __init__(self, data: NormaliseData) -> None:
         self.data = data
+        # Fillers by their first (prefixes) or last (suffixes) character: a query is checked
+        # only against the few that could match at each position.
+        self._by_first: dict[str, list[str]] = {}
+        self._by_last: dict[str, list[str]] = {}
+        for word in data.prefixes:
+            self._by_first.setdefault(word[0], []).append(word)
+        for word in data.suffixes:
+            self._by_last.setdefault(word[-1], []).append(word)
+        self._fillers = frozenset(data.prefixes) | frozenset(data.suffixes)
 
     @classmethod
     def from_rules_dir(cls, rules_dir: Path) -> Normaliser:
@@ -128,24 +137,39 @@ class Normaliser:
         return _clean(text, self.data.rewrites)
 
     def stages(self, cleaned: str) -> list[str]:
-        """`cleaned`, then each form left after stripping one more filler at either end."""
-        out = [cleaned]
-        current = cleaned
-        while True:
-            nxt = self._strip_one(current)
-            if nxt is None:
-                return out
-            out.append(nxt)
-            current = nxt
+        """Every form left by stripping fillers at either end, longest first, shortest last.
 
-    def _strip_one(self, text: str) -> str | None:
-        for word in self.data.suffixes:
-            if text.endswith(word) and len(text) - len(word) >= _MIN_REMAINING:
-                return text[: -len(word)]
-        for word in self.data.prefixes:
-            if text.startswith(word) and len(text) - len(word) >= _MIN_REMAINING:
-                return text[len(word) :]
-        return None
+        Starts and ends are explored separately and in every order, because layered fillers
+        (教师资格证书 → 教师资格 → 教师) and compound ones (能加多少分) need different choices.
+        """
+        starts = self._reachable(cleaned, forward=True)
+        ends = self._reachable(cleaned, forward=False)
+        forms = {cleaned[a:b] for a in starts for b in ends if b - a >= _MIN_REMAINING}
+        forms.add(cleaned)
+        return sorted(forms, key=lambda f: (-len(f), cleaned.find(f), f))
+
+    def _reachable(self, text: str, *, forward: bool) -> set[int]:
+        """Offsets where the text may start (forward) or end once fillers are stripped."""
+        start = 0 if forward else len(text)
+        seen = {start}
+        todo = [start]
+        while todo:
+            pos = todo.pop()
+            if forward:
+                words = self._by_first.get(text[pos], ()) if pos < len(text) else ()
+                found = [pos + len(w) for w in words if text.startswith(w, pos)]
+            else:
+                words = self._by_last.get(text[pos - 1], ()) if pos > 0 else ()
+                found = [pos - len(w) for w in words if text.endswith(w, 0, pos)]
+            for nxt in found:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    todo.append(nxt)
+        return seen
+
+    def is_filler(self, cleaned: str) -> bool:
+        """True when the whole text is one filler word (证书, 积分): nothing to match."""
+        return cleaned in self._fillers
 
     def strip(self, cleaned: str) -> str:
         return self.stages(cleaned)[-1]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bot.errors import RuleDataError
 from bot.paths import rules_dir
+from bot.rules import insurance
 from bot.rules.catalogue import Catalogue, load_catalogue
 from bot.rules.conditions import load_conditions
 from bot.rules.engine import Engine
@@ -59,6 +60,10 @@ class Ruleset:
 
     def average_wage(self, month: date) -> int | None:
         return self.engine.wage.value_at(month)
+
+    def insurance_window(self, on: date) -> tuple[date, ...]:
+        """The months the 1× insurance-base test looks at for an application on `on`."""
+        return insurance.window_of(self.engine.insurance_rule, on)
 
     def text(self, key: str, **values: object) -> str:
         """An explanation line of rules/explanations.yaml, filled in."""

@@ -66,8 +66,14 @@ def match_json(rs: Ruleset, result: Any, on: date) -> dict[str, Any]:
         "query": result.query,
         "outcome": result.outcome,
         "certificate": certificate,
+        # `series` tells apart names that stand in several series (讲师, 馆员).
         "candidates": [
-            {"id": c.entry.id, "name": c.entry.name, "score": round(float(c.score), 1)}
+            {
+                "id": c.entry.id,
+                "name": c.entry.name,
+                "score": round(float(c.score), 1),
+                "series": c.entry.series,
+            }
             for c in result.candidates
         ],
     }

@@ -1,0 +1,202 @@
+"""The one place that glues the dialog engine to the store; every channel calls only this.
+
+For each message, under the user's lock: load the session, run the engine, save the new
+state, append both sides to the transcript, act on the engine's events, return the replies.
+When the store fails the user gets a polite line from dialogs/texts.yaml and the log gets the
+details; nobody sees a stack trace.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Protocol
+
+from bot.dialog.engine import DialogEngine
+from bot.dialog.messages import Event, Incoming, IncomingKind, Turn
+from bot.dialog.ports import MatcherPort, RulesPort
+from bot.dialog.replies import Reply
+from bot.dialog.state import SessionState, StateError
+from bot.errors import ConfigError
+from bot.store.base import Store, StoreError, TranscriptLine, UserKey
+
+log = logging.getLogger(__name__)
+
+IDLE_ENV = "JIFEN_SESSION_IDLE_MINUTES"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def handoff_key(key: UserKey) -> str:
+    """The kv key of a user's latest request for a colleague (issue 7 turns these into tickets)."""
+    return f"handoff:{key.channel}:{key.user}"
+
+
+async def forget_user(store: Store, key: UserKey) -> None:
+    """Erase everything kept about a user: what the store holds, the handoff request and the
+    tickets of the staff console."""
+    from bot.store.tickets import forget_tickets
+
+    await store.forget(key)
+    await store.kv_delete(handoff_key(key))
+    await forget_tickets(store, key.channel, key.user)
+
+
+class HandoffDesk(Protocol):
+    """Staff taking over conversations (bot/staff/desk.py), attached when the console is on."""
+
+    def bind(self, service: Service) -> None: ...
+
+    async def before(
+        self, key: UserKey, state: SessionState | None, now: datetime
+    ) -> SessionState | None: ...
+
+    async def after(self, key: UserKey, turn: Turn, now: datetime) -> list[Reply]: ...
+
+
+class Service:
+    """Parameters: an opened `store`; the `engine`; `clock` returning aware UTC times (tests
+    pass a fake); `lock_timeout` seconds to wait for the user's previous message."""
+
+    def __init__(
+        self,
+        store: Store,
+        engine: DialogEngine,
+        clock: Callable[[], datetime] = utcnow,
+        lock_timeout: float = 10.0,
+    ) -> None:
+        self.store = store
+        self.engine = engine
+        self.clock = clock
+        self.lock_timeout = lock_timeout
+        self.desk: HandoffDesk | None = None
+
+    def attach_handoff(self, desk: HandoffDesk) -> None:
+        """From now on a request for a colleague opens a ticket and the bot waits for staff."""
+        self.desk = desk
+        desk.bind(self)
+
+    async def handle(
+        self, channel: str, user: str, text: str, kind: IncomingKind = "text"
+    ) -> list[Reply]:
+        key = UserKey(channel, user)
+        try:
+            async with self.store.lock(key, timeout=self.lock_timeout):
+                received = self.clock()
+                state = await self._load(key)
+                if self.desk is not None:
+                    state = await self.desk.before(key, state, received)
+                turn = self.engine.handle(state, Incoming(text, kind), received)
+                await self.store.save_session(key, turn.state.to_dict())
+                await self.store.append_transcript(key, _lines(received, text, turn, self.clock()))
+                for event in turn.events:
+                    await self._act(key, event, received)
+                if self.desk is not None:
+                    return await self.desk.after(key, turn, received)
+                return turn.replies
+        except StoreError as exc:
+            # Log what happened and to whom; tell the user to try again in a moment.
+            log.error("store failed for %s (%s): %s", key, type(exc).__name__, exc, exc_info=exc)
+            return [Reply(self.engine.texts("session.store_unavailable"))]
+        except Exception:
+            # A bug: the log gets the trace, the user a polite line and the way to a person.
+            log.exception("message from %s could not be handled", key)
+            return [Reply(self.engine.texts("session.error"))]
+
+    async def greet(self, channel: str, user: str) -> list[Reply]:
+        """For interactive channels opening a conversation: greeting, or where we left off."""
+        key = UserKey(channel, user)
+        try:
+            async with self.store.lock(key, timeout=self.lock_timeout):
+                now = self.clock()
+                turn = self.engine.resume(await self._load(key), now)
+                # Saved, so that the first message answers this question, not a new greeting.
+                await self.store.save_session(key, turn.state.to_dict())
+                await self.store.append_transcript(key, _lines(now, None, turn, now))
+                return turn.replies
+        except StoreError as exc:
+            log.error("store failed for %s on greeting: %s", key, exc, exc_info=exc)
+            return [Reply(self.engine.texts("session.store_unavailable"))]
+
+    async def forget(self, channel: str, user: str) -> None:
+        await forget_user(self.store, UserKey(channel, user))
+
+    async def _load(self, key: UserKey) -> SessionState | None:
+        raw = await self.store.load_session(key)
+        if raw is None:
+            return None
+        try:
+            return SessionState.from_dict(raw)
+        except StateError as exc:
+            # Written by another version of the bot, or damaged: start the user afresh.
+            log.warning("session of %s not readable, starting afresh: %s", key, exc)
+            return None
+
+    async def _act(self, key: UserKey, event: Event, at: datetime) -> None:
+        if event.kind == "handoff_requested":
+            record = {"at": at.isoformat(), "channel": key.channel, "user": key.user, **event.data}
+            await self.store.kv_set(handoff_key(key), json.dumps(record, ensure_ascii=False))
+            log.info("handoff requested by %s: %s", key, event.data.get("reason"))
+        elif event.kind == "handoff_message":
+            log.info("message for staff from %s", key)
+
+
+def _lines(
+    received: datetime, text: str | None, turn: Turn, answered: datetime
+) -> list[TranscriptLine]:
+    lines = [] if text is None else [TranscriptLine(received, "user", text)]
+    for reply in turn.replies:
+        shown = reply.text
+        if reply.choices:
+            shown += "\n" + " / ".join(f"{n}. {c.label}" for n, c in enumerate(reply.choices, 1))
+        lines.append(TranscriptLine(answered, "bot", shown))
+    return lines
+
+
+def build_engine(
+    rules: RulesPort | None = None, matcher: MatcherPort | None = None
+) -> DialogEngine:
+    """The engine on the shipped rules and dialogs; JIFEN_SESSION_IDLE_MINUTES overrides the
+    idle time of flow.yaml."""
+    from bot.dialog.flow import load_flow
+    from bot.rules.matcher import Matcher
+    from bot.rules.ruleset import default_ruleset
+
+    if rules is None:
+        shipped = default_ruleset()
+        rules, matcher = shipped, matcher or Matcher(shipped)
+    flow = load_flow()
+    idle = os.environ.get(IDLE_ENV)
+    if idle:
+        if not idle.isdigit() or int(idle) < 1:
+            raise ConfigError(f"{IDLE_ENV}={idle!r}: expected a whole number of minutes")
+        flow = replace(flow, session=replace(flow.session, idle_minutes=int(idle)))
+    return DialogEngine(rules=rules, matcher=matcher or Matcher(rules), flow=flow)
+
+
+def build_service(
+    store: Store,
+    *,
+    rules: RulesPort | None = None,
+    matcher: MatcherPort | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Service:
+    """A Service on an (opened) store, with the shipped rules unless others are given."""
+    return Service(store, build_engine(rules, matcher), clock=clock)
+
+
+__all__ = [
+    "IDLE_ENV",
+    "HandoffDesk",
+    "Service",
+    "build_engine",
+    "build_service",
+    "forget_user",
+    "handoff_key",
+]

@@ -1,0 +1,1 @@
+"""Store tests against a real redis-server (see conftest.py)."""

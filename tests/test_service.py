@@ -1,0 +1,155 @@
+"""Service: the glue of engine and store, per user, with transcripts, handoff records and
+polite failure."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from auxil.conversation import engine, ticking_clock
+
+from bot.service import Service, handoff_key
+from bot.store.base import StoreError, UserKey
+from bot.store.sqlite import SqliteStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "svc.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+@pytest.fixture
+def service(store: SqliteStore) -> Service:
+    return Service(store, engine(), clock=ticking_clock())
+
+
+def text(replies: list[Any]) -> str:
+    return "\n".join(r.text for r in replies)
+
+
+async def test_a_conversation_is_saved_with_its_transcript(
+    service: Service, store: SqliteStore
+) -> None:
+    assert "一级建造师" in text(await service.handle("wechat", "u1", "一建"))
+    assert "岗位" in text(await service.handle("wechat", "u1", "是"))
+    state = await store.load_session(UserKey("wechat", "u1"))
+    assert state is not None
+    assert state["cert"]["answers"] == {"appointment": "yes"}
+    lines = await store.transcript(UserKey("wechat", "u1"))
+    assert [ln.sender for ln in lines][:2] == ["user", "bot"]
+    assert lines[0].text == "一建"
+    assert "1. 是" in lines[-1].text
+    assert all(a.at <= b.at for a, b in itertools.pairwise(lines))
+    assert await store.load_session(UserKey("telegram", "u1")) is None
+
+
+async def test_handoff_request_is_recorded_and_forget_erases_it(
+    service: Service, store: SqliteStore
+) -> None:
+    key = UserKey("telegram", "42")
+    await service.handle(key.channel, key.user, "一建")
+    assert "同事" in text(await service.handle(key.channel, key.user, "转人工"))
+    raw = await store.kv_get(handoff_key(key))
+    assert raw is not None
+    record = json.loads(raw)
+    assert record["reason"] == "asked"
+    assert record["step"] == "condition"
+    assert record["certificate"]["entry_id"] == "qual.constructor-1"
+    await service.forget(key.channel, key.user)
+    assert await store.kv_get(handoff_key(key)) is None
+    assert await store.load_session(key) is None
+    assert await store.transcript(key) == []
+
+
+async def test_greet_then_first_message_is_not_greeted_twice(service: Service) -> None:
+    opening = text(await service.greet("terminal", "me"))
+    assert "积分小助手" in opening
+    assert "请发证书名称" in opening
+    first = text(await service.handle("terminal", "me", "一建"))
+    assert "积分小助手" not in first
+    assert "一级建造师" in first
+    again = text(await service.greet("terminal", "me"))
+    assert "欢迎回来" in again
+    assert "单位已经聘任" in again
+
+
+async def test_an_unreadable_session_starts_afresh(
+    service: Service, store: SqliteStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await store.save_session(UserKey("wechat", "old"), {"version": 0, "step": "gone"})
+    with caplog.at_level(logging.WARNING):
+        replies = await service.handle("wechat", "old", "一建")
+    assert "一级建造师" in text(replies)
+    assert "not readable" in caplog.text
+    assert "wechat:old" in caplog.text
+
+
+class BrokenStore(SqliteStore):
+    """Answers reads, fails every write: the disk is full, the file is locked."""
+
+    async def save_session(self, key: UserKey, state: dict[str, Any]) -> None:
+        raise StoreError("database is locked")
+
+
+async def test_store_down_gets_a_polite_reply_and_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = BrokenStore(tmp_path / "broken.db")
+    await store.open()
+    try:
+        service = Service(store, engine(), clock=ticking_clock())
+        with caplog.at_level(logging.ERROR):
+            replies = await service.handle("wechat", "u9", "一建")
+        assert text(replies) == engine().texts("session.store_unavailable")
+        assert "Traceback" not in text(replies)
+        assert "wechat:u9" in caplog.text
+        assert "database is locked" in caplog.text
+    finally:
+        await store.close()
+
+
+async def test_a_closed_store_is_a_polite_reply_too(tmp_path: Path) -> None:
+    service = Service(SqliteStore(tmp_path / "never-opened.db"), engine())
+    assert text(await service.handle("wechat", "u", "一建")) == engine().texts(
+        "session.store_unavailable"
+    )
+
+
+async def test_a_bug_is_a_polite_reply(
+    service: Service, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def explode(*_: Any) -> Any:
+        raise ZeroDivisionError("bug")
+
+    monkeypatch.setattr(service.engine, "handle", explode)
+    with caplog.at_level(logging.ERROR):
+        replies = await service.handle("wechat", "u", "一建")
+    assert text(replies) == engine().texts("session.error")
+    assert "ZeroDivisionError" in caplog.text
+
+
+async def test_lock_timeout_is_a_polite_reply(service: Service, store: SqliteStore) -> None:
+    service.lock_timeout = 0.2
+    async with store.lock(UserKey("wechat", "busy")):
+        replies = await service.handle("wechat", "busy", "一建")
+    assert text(replies) == engine().texts("session.store_unavailable")
+
+
+def test_idle_minutes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.errors import ConfigError
+    from bot.service import IDLE_ENV, build_engine
+
+    cfg = engine().cfg
+    monkeypatch.setenv(IDLE_ENV, "5")
+    assert build_engine(cfg.rules, cfg.matcher).flow.session.idle_minutes == 5
+    monkeypatch.setenv(IDLE_ENV, "soon")
+    with pytest.raises(ConfigError, match=IDLE_ENV):
+        build_engine(cfg.rules, cfg.matcher)
