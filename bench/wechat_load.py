@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "benchToken1"
 ACCOUNT = "gh_bench000001"
-SCRIPT = ["一建", "1", "1", "1", "20", "重新开始", "电工三级", "1", "1", "重新开始"]
+SCRIPT = ["一建", "1", "1", "1", "8", "重新开始", "电工三级", "1", "1", "重新开始"]
 WARMUP = 200
 
 

@@ -38,7 +38,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if reconfigure is not None:
             reconfigure(encoding="utf-8", errors="replace")
     args = build_parser().parse_args(argv)
-    status: int = args.func(args)
+    try:
+        status: int = args.func(args)
+    except BrokenPipeError:  # `jifen-bot catalogue --json | head`: the reader left, not an error
+        sys.stderr.close()
+        return 0
     return status
 
 

@@ -14,14 +14,17 @@ import os
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from bot import metrics
 from bot.dialog.engine import DialogEngine
 from bot.dialog.messages import Event, Incoming, IncomingKind, Turn
 from bot.dialog.ports import MatcherPort, RulesPort
 from bot.dialog.replies import Reply
 from bot.dialog.state import SessionState, StateError
 from bot.errors import ConfigError
+from bot.logs import message_scope, pseudonym
+from bot.once import recorded, remember
 from bot.store.base import Store, StoreError, TranscriptLine, UserKey
 
 log = logging.getLogger(__name__)
@@ -83,18 +86,43 @@ class Service:
         desk.bind(self)
 
     async def handle(
-        self, channel: str, user: str, text: str, kind: IncomingKind = "text"
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        kind: IncomingKind = "text",
+        *,
+        once: str | None = None,
     ) -> list[Reply]:
-        key = UserKey(channel, user)
+        """One message through the conversation. `once`: the channel's id of the message
+        (WeChat's MsgId); a message already run under it gets the replies it had, instead of
+        moving the conversation on twice (bot/once.py)."""
+        # The scope keeps the user's id and words out of log lines, whoever writes them.
+        with message_scope(channel, user, text):
+            return await self._handle(UserKey(channel, user), text, kind, once)
+
+    async def _handle(
+        self, key: UserKey, text: str, kind: IncomingKind, once: str | None
+    ) -> list[Reply]:
         try:
-            async with self.store.lock(key, timeout=self.lock_timeout):
+            # Lock and load in one store step, save and transcript (and, when nothing follows,
+            # unlock) in another: see Store.turn.
+            async with self.store.turn(key, timeout=self.lock_timeout) as scope:
+                if once is not None and (again := recorded(scope.loaded, once)) is not None:
+                    log.info("message of %s was run before: same replies again", _who(key))
+                    return again
+                metrics.message(key.channel)
                 received = self.clock()
-                state = await self._load(key)
+                state = self._decode(key, scope.loaded)
                 if self.desk is not None:
                     state = await self.desk.before(key, state, received)
                 turn = self.engine.handle(state, Incoming(text, kind), received)
-                await self.store.save_session(key, turn.state.to_dict())
-                await self.store.append_transcript(key, _lines(received, text, turn, self.clock()))
+                lines = _lines(received, text, turn, self.clock())
+                last = self.desk is None and not turn.events
+                saved = turn.state.to_dict()
+                if once is not None:  # recorded in the same write as the state it led to
+                    saved = remember(saved, scope.loaded, once, turn.replies)
+                await scope.save(saved, lines, last=last)
                 for event in turn.events:
                     await self._act(key, event, received)
                 if self.desk is not None:
@@ -102,49 +130,63 @@ class Service:
                 return turn.replies
         except StoreError as exc:
             # Log what happened and to whom; tell the user to try again in a moment.
-            log.error("store failed for %s (%s): %s", key, type(exc).__name__, exc, exc_info=exc)
+            metrics.error(metrics.STORE)
+            log.error(
+                "store failed for %s (%s): %s", _who(key), type(exc).__name__, exc, exc_info=exc
+            )
             return [Reply(self.engine.texts("session.store_unavailable"))]
         except Exception:
             # A bug: the log gets the trace, the user a polite line and the way to a person.
-            log.exception("message from %s could not be handled", key)
+            metrics.error(metrics.INTERNAL)
+            log.exception("message from %s could not be handled", _who(key))
             return [Reply(self.engine.texts("session.error"))]
 
     async def greet(self, channel: str, user: str) -> list[Reply]:
         """For interactive channels opening a conversation: greeting, or where we left off."""
         key = UserKey(channel, user)
         try:
-            async with self.store.lock(key, timeout=self.lock_timeout):
+            async with self.store.turn(key, timeout=self.lock_timeout) as scope:
                 now = self.clock()
-                turn = self.engine.resume(await self._load(key), now)
+                turn = self.engine.resume(self._decode(key, scope.loaded), now)
                 # Saved, so that the first message answers this question, not a new greeting.
-                await self.store.save_session(key, turn.state.to_dict())
-                await self.store.append_transcript(key, _lines(now, None, turn, now))
+                await scope.save(turn.state.to_dict(), _lines(now, None, turn, now), last=True)
                 return turn.replies
         except StoreError as exc:
-            log.error("store failed for %s on greeting: %s", key, exc, exc_info=exc)
+            metrics.error(metrics.STORE)
+            log.error("store failed for %s on greeting: %s", _who(key), exc, exc_info=exc)
             return [Reply(self.engine.texts("session.store_unavailable"))]
 
     async def forget(self, channel: str, user: str) -> None:
         await forget_user(self.store, UserKey(channel, user))
 
     async def _load(self, key: UserKey) -> SessionState | None:
-        raw = await self.store.load_session(key)
+        return self._decode(key, await self.store.load_session(key))
+
+    def _decode(self, key: UserKey, raw: dict[str, Any] | None) -> SessionState | None:
         if raw is None:
             return None
         try:
             return SessionState.from_dict(raw)
         except StateError as exc:
             # Written by another version of the bot, or damaged: start the user afresh.
-            log.warning("session of %s not readable, starting afresh: %s", key, exc)
+            log.warning("session of %s not readable, starting afresh: %s", _who(key), exc)
             return None
 
     async def _act(self, key: UserKey, event: Event, at: datetime) -> None:
-        if event.kind == "handoff_requested":
+        if event.kind == "finished":
+            metrics.finished(key.channel)
+        elif event.kind == "handoff_requested":
+            metrics.handoff_opened(key.channel)
             record = {"at": at.isoformat(), "channel": key.channel, "user": key.user, **event.data}
             await self.store.kv_set(handoff_key(key), json.dumps(record, ensure_ascii=False))
-            log.info("handoff requested by %s: %s", key, event.data.get("reason"))
+            log.info("handoff requested by %s: %s", _who(key), event.data.get("reason"))
         elif event.kind == "handoff_message":
-            log.info("message for staff from %s", key)
+            log.info("message for staff from %s", _who(key))
+
+
+def _who(key: UserKey) -> str:
+    """The user as log lines show them (bot/logs.py): never the id itself."""
+    return pseudonym(key.channel, key.user)
 
 
 def _lines(

@@ -13,7 +13,7 @@ from bot.rules.ruleset import Ruleset, load_ruleset
 
 DATA = Path(__file__).resolve().parent / "data"
 
-# Measured 2026-11-22 on the shipped catalogue: match_cases 99.2 % (910 rows), match-dev 100 %.
+# Measured 2026-11-22 on the shipped catalogue: match_cases 99.6 % (910 rows), match-dev 100 %.
 FLOORS = {"match_cases.tsv": 0.97, "match-dev.tsv": 0.96}
 
 

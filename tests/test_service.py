@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from auxil.conversation import engine, ticking_clock
 
+from bot.logs import pseudonym
 from bot.service import Service, handoff_key
 from bot.store.base import StoreError, UserKey
 from bot.store.sqlite import SqliteStore
@@ -89,7 +90,8 @@ async def test_an_unreadable_session_starts_afresh(
         replies = await service.handle("wechat", "old", "一建")
     assert "一级建造师" in text(replies)
     assert "not readable" in caplog.text
-    assert "wechat:old" in caplog.text
+    assert pseudonym("wechat", "old") in caplog.text  # the user, never their id
+    assert "wechat:old" not in caplog.text
 
 
 class BrokenStore(SqliteStore):
@@ -110,7 +112,7 @@ async def test_store_down_gets_a_polite_reply_and_a_log_line(
             replies = await service.handle("wechat", "u9", "一建")
         assert text(replies) == engine().texts("session.store_unavailable")
         assert "Traceback" not in text(replies)
-        assert "wechat:u9" in caplog.text
+        assert pseudonym("wechat", "u9") in caplog.text
         assert "database is locked" in caplog.text
     finally:
         await store.close()

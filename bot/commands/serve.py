@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import copy
 import logging
+import logging.config
+import os
 import sys
 from typing import Any
 
 from bot.errors import ConfigError, DataError
 
 log = logging.getLogger(__name__)
-FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("serve", help="run the HTTP server (channels, /healthz, /api)")
+    p = sub.add_parser("serve", help="run the HTTP server (channels, /healthz, /api, /metrics)")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=_port, default=8000, help="port (default 8000)")
     p.add_argument(
@@ -25,17 +25,43 @@ def register(sub: Any) -> None:
         help="worker processes (default 1; more need a shared store such as Redis)",
     )
     p.add_argument(
-        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+        "--log-level",
+        default=None,
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="default: JIFEN_LOG_LEVEL, else info",
     )
     p.set_defaults(func=serve)
 
 
 def serve(args: argparse.Namespace) -> int:
+    from bot import logs
+    from bot.server.metrics_dir import multiprocess_dir
+
+    try:
+        level, fmt = logs.settings(os.environ, args.log_level)
+    except ConfigError as exc:
+        print(f"jifen-bot serve: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not os.environ.get(logs.KEY_ENV):
+        # One random key for this run, shared by the workers, so that a user's lines carry the
+        # same pseudonym whichever worker wrote them. Set JIFEN_LOG_KEY to keep it across runs.
+        os.environ[logs.KEY_ENV] = os.urandom(32).hex()
+    config = logs.log_config(level, fmt)
+    logging.config.dictConfig(config)  # this process too: building the app logs already
+    # Before anything imports prometheus_client: it chooses multiprocess mode at import.
+    try:
+        with multiprocess_dir():
+            return _run(args, level, config)
+    except ConfigError as exc:  # an unusable PROMETHEUS_MULTIPROC_DIR
+        print(f"jifen-bot serve: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace, level: str, config: dict[str, Any]) -> int:
     import uvicorn
 
     from bot.server.app import build_app
 
-    logging.basicConfig(level=args.log_level.upper(), format=FORMAT)
     try:
         # Built here even with several workers: a bad setting fails once, before listening.
         app = build_app()
@@ -45,8 +71,8 @@ def serve(args: argparse.Namespace) -> int:
     options: dict[str, Any] = {
         "host": args.host,
         "port": args.port,
-        "log_level": args.log_level,
-        "log_config": log_config(args.log_level),
+        "log_level": level,
+        "log_config": config,
         "proxy_headers": False,
     }
     if args.workers > 1:
@@ -55,22 +81,6 @@ def serve(args: argparse.Namespace) -> int:
     else:
         uvicorn.run(app, **options)
     return 0
-
-
-def log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging plus our own loggers. uvicorn applies it in every worker process,
-    where a basicConfig made here in the parent would not reach."""
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["formatters"]["bot"] = {"format": FORMAT}
-    config["handlers"]["bot"] = {
-        "formatter": "bot",
-        "class": "logging.StreamHandler",
-        "stream": "ext://sys.stderr",
-    }
-    config["loggers"]["bot"] = {"handlers": ["bot"], "level": level.upper(), "propagate": False}
-    return config
 
 
 def _port(text: str) -> int:

@@ -28,6 +28,8 @@ class Config:
     lexicon: Lexicon
     rules: RulesPort
     matcher: MatcherPort
+    # What turns work out from the above and the date alone (facts.insurance_question).
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(slots=True)

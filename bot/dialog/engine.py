@@ -188,8 +188,12 @@ class DialogEngine:
 
     def _remember(self, ctx: Ctx, before: dict[str, object]) -> None:
         """Keep the state before this answer for 返回, unless the answer changed nothing."""
-        after = ctx.state.snapshot()
-        if all(before[k] == after[k] for k in ("step", "cert", "done")):
+        state = ctx.state  # compared part by part, cheapest first: no second full snapshot
+        if (
+            before["step"] == state.step
+            and before["cert"] == state.cert.to_dict()
+            and before["done"] == [c.to_dict() for c in state.done]
+        ):
             return
         depth = self.flow.session.undo_depth
         ctx.state.history = [*ctx.state.history, before][-depth:]

@@ -67,7 +67,21 @@ class InsuranceQuestion:
 
 def insurance_question(ctx: Ctx) -> InsuranceQuestion:
     """The thresholds in force over the window. Months whose figure is not published are left
-    out of the question, so a count the user gives is a count the rules can trust."""
+    out of the question, so a count the user gives is a count the rules can trust.
+
+    The same for every turn of a day (it depends on the rules, the texts and the date only),
+    so it is worked out once a day, not on each of the turns that ask or read it."""
+    memo = ctx.cfg.memo
+    cached = memo.get(("insurance_question", ctx.on))
+    if isinstance(cached, InsuranceQuestion):
+        return cached
+    if len(memo) > 64:
+        memo.clear()  # a long-running process: yesterday's answers are not needed
+    question = memo[("insurance_question", ctx.on)] = _insurance_question(ctx)
+    return question
+
+
+def _insurance_question(ctx: Ctx) -> InsuranceQuestion:
     rules = ctx.cfg.rules
     window = rules.insurance_window(ctx.on)
     known = tuple(m for m in window if rules.average_wage(m) is not None)

@@ -43,6 +43,7 @@ class SessionSpec:
     unclear_before_offer: int
     undo_depth: int
     max_candidates: int
+    max_certificates: int
     handoff_pauses_bot: bool
 
 
@@ -125,6 +126,7 @@ def _session(f: Fields) -> SessionSpec:
             "unclear_before_offer",
             "undo_depth",
             "max_candidates",
+            "max_certificates",
         )
     }
     for k, v in values.items():

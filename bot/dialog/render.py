@@ -29,7 +29,7 @@ def say_result(ctx: Ctx) -> str:
         review=assessment.review,
         rules_version=assessment.rules_version,
     )
-    ctx.state.done.append(cert)
+    ctx.state.done = [*ctx.state.done, cert][-ctx.cfg.flow.session.max_certificates :]
     ctx.state.cert = CertSlots()
     return "next"
 

@@ -6,6 +6,7 @@ so the engine can count it as unclear and ask again.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -22,8 +23,10 @@ _PHRASE_END = re.compile(r"[\s,，。.!！;；、~～…]+")
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
 
 
+@functools.lru_cache(maxsize=4096)
 def key(text: str) -> str:
-    """Normalised form for comparing words: width, case, spaces and punctuation folded."""
+    """Normalised form for comparing words: width, case, spaces and punctuation folded.
+    Cached: each message folds the same labels, lexicon words and its own text many times."""
     return name_key(text)
 
 

@@ -82,7 +82,7 @@ class CertSlots:
         return cls(
             query=_opt(d.get("query", ""), str, "query") or "",
             entry_id=_opt(d.get("entry_id"), str, "entry_id"),
-            grade=cast(Grade | None, _opt_one_of(d.get("grade"), _GRADES, "grade")),
+            grade=cast("Grade | None", _opt_one_of(d.get("grade"), _GRADES, "grade")),
             level_entry_id=_opt(d.get("level_entry_id"), str, "level_entry_id"),
             grade_asked=bool(d.get("grade_asked", False)),
             occupation_asked=bool(d.get("occupation_asked", False)),
@@ -90,8 +90,26 @@ class CertSlots:
             answers=answers,
             insurance_months=months,
             insurance_base=None if base is None else float(base),
-            pending=cast(ConditionCode | None, _opt_one_of(d.get("pending"), _CODES, "pending")),
+            pending=cast("ConditionCode | None", _opt_one_of(d.get("pending"), _CODES, "pending")),
             announced=bool(d.get("announced", False)),
+        )
+
+    def copy(self) -> CertSlots:
+        """The same as `from_dict(to_dict())`, without the checks its own fields passed."""
+        base = self.insurance_base
+        return CertSlots(
+            query=self.query,
+            entry_id=self.entry_id,
+            grade=self.grade,
+            level_entry_id=self.level_entry_id,
+            grade_asked=self.grade_asked,
+            occupation_asked=self.occupation_asked,
+            candidates=list(self.candidates),
+            answers=dict(self.answers),
+            insurance_months=self.insurance_months,
+            insurance_base=None if base is None else float(base),
+            pending=self.pending,
+            announced=self.announced,
         )
 
 
@@ -157,7 +175,21 @@ class SessionState:
         )
 
     def copy(self) -> SessionState:
-        return SessionState.from_dict(self.to_dict())
+        """The same as `from_dict(to_dict())` (the engine copies the state of every turn),
+        without re-encoding and re-checking what was checked when the state was made."""
+        if self.version != SCHEMA_VERSION:
+            raise StateError(f"schema version {self.version!r}, expected {SCHEMA_VERSION}")
+        return SessionState(
+            step=self.step,
+            started_at=_aware(self.started_at),
+            updated_at=_aware(self.updated_at),
+            mode=self.mode,
+            cert=self.cert.copy(),
+            done=[c.copy() for c in self.done],
+            offered=list(self.offered),
+            unclear=self.unclear,
+            history=[dict(h) for h in self.history],
+        )
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -191,6 +223,10 @@ def _one_of(value: Any, allowed: tuple[str, ...], where: str) -> str:
 
 def _opt_one_of(value: Any, allowed: tuple[str, ...], where: str) -> str | None:
     return None if value is None else _one_of(value, allowed, where)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _time(value: Any, where: str) -> datetime:

@@ -107,14 +107,7 @@ class Texts:
 
     def require(self, keys: Mapping[str, Iterable[str]]) -> None:
         """Fail unless every key is present and uses only the placeholders allowed for it."""
-        for key, allowed in keys.items():
-            if key not in self._table:
-                raise DialogDataError(self.file, key, "missing text")
-            unknown = placeholders(self._table[key]) - set(allowed)
-            if unknown:
-                raise DialogDataError(
-                    self.file, key, f"unknown placeholder {{{sorted(unknown)[0]}}}"
-                )
+        check_keys(self._table, self.file, keys)
 
 
 def placeholders(text: str) -> set[str]:
@@ -124,11 +117,27 @@ def placeholders(text: str) -> set[str]:
 def load_texts(path: Path | None = None) -> Texts:
     """Read texts.yaml (default: the shipped one) and check it against `CODE_KEYS`."""
     path = path or dialogs_dir() / "texts.yaml"
-    table: dict[str, str] = {}
-    _flatten(read_yaml(path, DialogDataError), "", str(path), table)
-    texts = Texts(table, str(path))
+    texts = Texts(read_text_table(read_yaml(path, DialogDataError), str(path)), str(path))
     texts.require(CODE_KEYS)
     return texts
+
+
+def read_text_table(data: Any, file: str) -> dict[str, str]:
+    """A YAML tree of sentences as {dotted key: text}; every leaf a non-empty, well-formed
+    template. Shared by every file of user-facing text under dialogs/."""
+    table: dict[str, str] = {}
+    _flatten(data, "", file, table)
+    return table
+
+
+def check_keys(table: Mapping[str, str], file: str, keys: Mapping[str, Iterable[str]]) -> None:
+    """Every key the code uses is present and asks only for placeholders the code fills."""
+    for key, allowed in keys.items():
+        if key not in table:
+            raise DialogDataError(file, key, "missing text")
+        unknown = placeholders(table[key]) - set(allowed)
+        if unknown:
+            raise DialogDataError(file, key, f"unknown placeholder {{{sorted(unknown)[0]}}}")
 
 
 def _flatten(node: Any, prefix: str, file: str, out: dict[str, str]) -> None:
@@ -148,4 +157,4 @@ def _flatten(node: Any, prefix: str, file: str, out: dict[str, str]) -> None:
             raise DialogDataError(file, full, f"expected a non-empty text, got {value!r}")
 
 
-__all__ = ["CODE_KEYS", "Texts", "load_texts", "placeholders"]
+__all__ = ["CODE_KEYS", "Texts", "check_keys", "load_texts", "placeholders", "read_text_table"]

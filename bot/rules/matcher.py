@@ -4,7 +4,8 @@ Order of evidence, strongest first:
 1. decisive: the query (or a form of it with fillers stripped) IS a name or alias; or it is one
    once a trailing level word is moved to the front (建造师一级); or once level words are taken
    out, what is left is exactly an occupation (电工三级) or a title of that grade (会计师中级);
-   for Latin input, the exact pinyin or initials of a name (yijian, yjjzs).
+   for Latin input, the exact pinyin or initials of a name (yijian, yjjzs); then the text
+   without a bracketed part, or the part alone (一级建造师（市政）, 有高级职称（高级工程师）).
 2. the same on look-alike variants of the query (rules/typos.yaml: 建照师 → 建造师), a little
    below exact;
 3. graded scores (scoring.py), decided by the MARGIN between the two best entries.
@@ -20,8 +21,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from bot.errors import RuleDataError
 from bot.rules.latin import LatinMatcher
 from bot.rules.levels import LevelWords, level_words_from
 from bot.rules.model import Entry, Grade
@@ -29,6 +29,7 @@ from bot.rules.nameindex import NameIndex
 from bot.rules.normalise import NormaliseData, Normaliser, default_rules_dir
 from bot.rules.pinyin import name_pinyin
 from bot.rules.scoring import Hit, Hits, Scorer, unique_grade
+from bot.rules.yamlfile import read_yaml
 
 __all__ = ["Candidate", "MatchResult", "Matcher", "Outcome"]
 
@@ -68,15 +69,21 @@ _BRACKETED = re.compile(r"[(（\[【〔<《]([^()（）\[\]【】〔〕<>《》]
 
 
 def load_typos(path: Path, clean: Any) -> dict[str, tuple[str, ...]]:
-    if not path.is_file():
-        return {}
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    """One character as typed → the characters it may stand for; strict, like every rules file."""
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise RuleDataError(str(path), "", "expected a mapping of character → list of characters")
     table: dict[str, tuple[str, ...]] = {}
     for typed, meant in raw.items():
         key = clean(str(typed))
-        options = tuple(c for c in (clean(str(m)) for m in meant or ()) if len(c) == 1)
-        if len(key) == 1 and options:
-            table[key] = options
+        if len(key) != 1 or not isinstance(meant, list) or not meant:
+            raise RuleDataError(
+                str(path), str(typed), "expected one character → a list of characters"
+            )
+        options = tuple(clean(str(m)) for m in meant)
+        if any(len(c) != 1 for c in options):
+            raise RuleDataError(str(path), str(typed), "each replacement must be one character")
+        table[key] = options
     return table
 
 

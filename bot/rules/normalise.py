@@ -8,7 +8,6 @@ case, punctuation or spacing. Filler words around a name ("我有…证书，能
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -16,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import opencc
-import yaml
 
+from bot.paths import rules_dir
 from bot.rules.pinyin import initials_variants, to_pinyin_variants
+from bot.rules.yamlfile import Fields, read_yaml
 
 __all__ = [
     "MAX_INPUT_CHARS",
@@ -45,21 +45,7 @@ def _t2s() -> Any:
 
 
 def default_rules_dir() -> Path:
-    """The rules folder: $JIFEN_RULES_DIR, the copy inside the wheel, or the source checkout."""
-    env = os.environ.get("JIFEN_RULES_DIR")
-    if env:
-        return Path(env)
-    try:
-        from bot import paths  # the lead's locator, once it exists
-
-        found = getattr(paths, "rules_dir", None)
-        if callable(found):
-            return Path(found())
-    except ImportError:
-        pass
-    here = Path(__file__).resolve().parent.parent
-    packaged = here / "_data" / "rules"
-    return packaged if packaged.is_dir() else here.parent / "rules"
+    return rules_dir()
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +58,20 @@ class NormaliseData:
 
     @classmethod
     def load(cls, path: Path) -> NormaliseData:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(raw, dict):
-            raise ValueError(f"{path}: expected a mapping")
-        rewrites = raw.get("rewrites") or {}
+        """Read strictly: a duplicate key, an unknown field or a wrong type names file and key."""
+        f = Fields(read_yaml(path), str(path), "")
+        prefixes = f.str_list("prefixes")
+        suffixes = f.str_list("suffixes")
+        rewrites = f.mapping("rewrites", required=False) or {}
+        f.done()
+        for old, new in rewrites.items():
+            if not isinstance(old, str) or not isinstance(new, str):
+                raise f.fail(f"rewrites.{old}", "expected text → text")
         # Fillers and rewrites are cleaned like queries, so the file may be written loosely.
-        pairs = tuple((_clean(str(k), ()), _clean(str(v), ())) for k, v in rewrites.items())
+        pairs = tuple((_clean(k, ()), _clean(v, ())) for k, v in rewrites.items())
         return cls(
-            prefixes=_longest_first(raw.get("prefixes") or [], pairs),
-            suffixes=_longest_first(raw.get("suffixes") or [], pairs),
+            prefixes=_longest_first(list(prefixes), pairs),
+            suffixes=_longest_first(list(suffixes), pairs),
             rewrites=pairs,
         )
 
@@ -130,8 +121,7 @@ class Normaliser:
 
     @classmethod
     def from_rules_dir(cls, rules_dir: Path) -> Normaliser:
-        path = rules_dir / "normalise.yaml"
-        return cls(NormaliseData.load(path) if path.is_file() else NormaliseData())
+        return cls(NormaliseData.load(rules_dir / "normalise.yaml"))
 
     def clean(self, text: str) -> str:
         return _clean(text, self.data.rewrites)

@@ -16,7 +16,9 @@ from bot.rules.conditions import load_conditions
 from bot.rules.engine import Engine
 from bot.rules.grades import Grades, load_grades
 from bot.rules.insurance import load_insurance_rule
+from bot.rules.matcher import load_typos
 from bot.rules.model import Assessment, ConditionCode, Entry, Facts, Grade
+from bot.rules.normalise import Normaliser
 from bot.rules.parameters import load_dated
 from bot.rules.tiers import load_tiers
 from bot.rules.yamlfile import Fields, placeholders, read_yaml
@@ -140,6 +142,9 @@ def load_ruleset(folder: Path | None = None) -> Ruleset:
         version=_version(folder),
     )
     catalogue = load_catalogue(folder / "catalogue", ids, tiers.zero_grades())
+    # The matcher's own data: read here too, so that check-rules names any error in it.
+    normaliser = Normaliser.from_rules_dir(folder)
+    load_typos(folder / "typos.yaml", normaliser.clean)
     return Ruleset(folder, engine.version, sources, catalogue, engine.grades, engine)
 
 

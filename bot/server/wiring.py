@@ -23,9 +23,11 @@ def make_store(url: str | None) -> Store:
 
 
 def make_service(store: Store, rules: Ruleset, matcher: Any) -> Any:
+    from bot.metrics import CountingMatcher
     from bot.service import build_service
 
-    return build_service(store, rules=rules, matcher=matcher)
+    # Only the conversation's lookups count as match outcomes, not /api/match's.
+    return build_service(store, rules=rules, matcher=CountingMatcher(matcher))
 
 
 __all__ = ["make_matcher", "make_service", "make_store"]

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dialog.slots import key as normalise
-from bot.dialog.texts import placeholders
+from bot.dialog.texts import check_keys, read_text_table
 from bot.errors import DialogDataError
 from bot.paths import dialogs_dir
 from bot.rules.yamlfile import read_yaml
@@ -68,28 +68,9 @@ def load_staff_texts(path: Path | None = None) -> StaffTexts:
     words = raw.pop("wait_words", None) if isinstance(raw, dict) else None
     if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
         raise DialogDataError(str(path), "wait_words", "expected a list of words")
-    table: dict[str, str] = {}
-    _flatten(raw, "", str(path), table)
-    for key, allowed in KEYS.items():
-        if key not in table:
-            raise DialogDataError(str(path), key, "missing text")
-        unknown = placeholders(table[key]) - allowed
-        if unknown:
-            raise DialogDataError(str(path), key, f"unknown placeholder {{{sorted(unknown)[0]}}}")
+    table = read_text_table(raw, str(path))
+    check_keys(table, str(path), KEYS)
     return StaffTexts(table, frozenset(normalise(w) for w in words), str(path))
-
-
-def _flatten(node: Any, prefix: str, file: str, out: dict[str, str]) -> None:
-    if not isinstance(node, Mapping):
-        raise DialogDataError(file, prefix, "expected a mapping of texts")
-    for key, value in node.items():
-        full = f"{prefix}.{key}" if prefix else str(key)
-        if isinstance(value, Mapping):
-            _flatten(value, full, file, out)
-        elif isinstance(value, str) and value.strip():
-            out[full] = value.strip()
-        else:
-            raise DialogDataError(file, full, f"expected a non-empty text, got {value!r}")
 
 
 __all__ = ["KEYS", "StaffTexts", "load_staff_texts"]

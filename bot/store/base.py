@@ -6,7 +6,9 @@ user ids are the channel's own (openid, Telegram chat id, terminal name).
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +39,24 @@ class LockTimeout(StoreError):
     """The per-user lock could not be taken in time."""
 
 
+class TurnScope:
+    """One turn of a user's conversation, inside the user's lock (`Store.turn`): the session
+    as it was when the lock was taken, and `save` for what the turn changed."""
+
+    def __init__(self, store: Store, key: UserKey, loaded: dict[str, Any] | None) -> None:
+        self.store = store
+        self.key = key
+        self.loaded = loaded
+
+    async def save(
+        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+    ) -> None:
+        """Save the session and append to the transcript, as one step where the backend can.
+        `last`: the turn does nothing more with the store, so a backend may release the lock
+        in the same step (the lock is released on leaving the scope in any case)."""
+        await self.store.save_turn(self.key, state, lines)
+
+
 class Store(ABC):
     """Async persistence for the bot. All methods may raise StoreError."""
 
@@ -60,6 +80,14 @@ class Store(ABC):
     @abstractmethod
     async def delete_session(self, key: UserKey) -> None: ...
 
+    async def save_turn(
+        self, key: UserKey, state: dict[str, Any], lines: list[TranscriptLine]
+    ) -> None:
+        """`save_session` and `append_transcript` together (one transaction where the backend
+        has them, so a turn is never half written)."""
+        await self.save_session(key, state)
+        await self.append_transcript(key, lines)
+
     # Transcripts: both sides of the conversation, kept for staff.
     @abstractmethod
     async def append_transcript(self, key: UserKey, lines: list[TranscriptLine]) -> None: ...
@@ -81,6 +109,12 @@ class Store(ABC):
     def lock(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         """Async context manager holding the per-user lock; raises LockTimeout."""
 
+    def turn(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[TurnScope]:
+        """`lock` and `load_session` together: `async with store.turn(key) as t:` holds the
+        user's lock, `t.loaded` is the session, `await t.save(state, lines)` writes the turn.
+        Backends override it to take the lock and load in one round trip."""
+        return _default_turn(self, key, timeout)
+
     # Dedupe of channel retries (WeChat MsgId, Telegram update_id).
     @abstractmethod
     async def claim_once(self, namespace: str, msg_id: str, ttl: float) -> bool:
@@ -92,6 +126,30 @@ class Store(ABC):
 
     @abstractmethod
     async def get_result(self, namespace: str, msg_id: str) -> str | None: ...
+
+    # Dedupe with takeover: a claim held under a short lease that its holder renews while it
+    # works, so that when a worker dies mid-answer a retry on another worker can take over.
+    # The defaults suit a store used by one process (nobody to take over from): claim_once.
+
+    async def claim_lease(
+        self, namespace: str, msg_id: str, token: str, lease: float, ttl: float
+    ) -> bool:
+        """True when `token` holds the claim afterwards: the message is new, or its holder's
+        lease ran out with no result recorded (taken over), or `token` held it already (lease
+        renewed). False while another holder's lease runs or once a result is recorded."""
+        return await self.claim_once(namespace, msg_id, ttl)
+
+    async def renew_lease(self, namespace: str, msg_id: str, token: str, lease: float) -> bool:
+        """Extend `token`'s lease; False when it no longer holds the claim (taken over)."""
+        return True
+
+    async def settle_lease(
+        self, namespace: str, msg_id: str, token: str, result: str, ttl: float
+    ) -> bool:
+        """`set_result`, only while `token` holds the claim: False when another worker took
+        the message over (it will answer) or answered it already."""
+        await self.set_result(namespace, msg_id, result, ttl)
+        return True
 
     # Small expiring values: access tokens, rate-limit counters.
     @abstractmethod
@@ -107,4 +165,10 @@ class Store(ABC):
     async def kv_delete(self, key: str) -> None: ...
 
 
-__all__ = ["LockTimeout", "Store", "StoreError", "TranscriptLine", "UserKey"]
+@contextlib.asynccontextmanager
+async def _default_turn(store: Store, key: UserKey, wait: float) -> AsyncIterator[TurnScope]:
+    async with store.lock(key, wait):
+        yield TurnScope(store, key, await store.load_session(key))
+
+
+__all__ = ["LockTimeout", "Store", "StoreError", "TranscriptLine", "TurnScope", "UserKey"]

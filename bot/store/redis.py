@@ -7,7 +7,8 @@ Layout (prefix `jifen:` by default; `<u>` is a digest of channel and user id, se
   jifen:u:{<u>}:lock…  the fair per-user lock (redis_lock.py)
   jifen:lockwake       pub/sub channel: the token of the waiter whose turn it is
   jifen:touch          sorted set: <u> scored by the last write (epoch seconds), for `purge`
-  jifen:d:<ns>:<id>    dedupe claim "?" (SET NX PX), then "=<answer>" once the answer is known
+  jifen:d:<ns>:<id>    dedupe claim "?" (SET NX PX) or a lease claim "?<token> <expiry>"
+                       (redis_lease.py), then "=<answer>" once the answer is known
   jifen:kv:<key>       small expiring values (access tokens, counters)
 The `{<u>}` hash tag keeps one user's keys in one cluster slot so that MULTI and scripts work.
 Idle expiry of a conversation is the dialog's business; the TTL here is only data retention.
@@ -25,8 +26,9 @@ from typing import Any
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 
-from .base import Store, StoreError, TranscriptLine, UserKey
-from .redis_lock import FairLocks, LockSettings
+from .base import Store, StoreError, TranscriptLine, TurnScope, UserKey
+from .redis_lease import LeaseScripts
+from .redis_lock import FairLocks, Held, LockSettings
 from .redis_support import (
     Connection,
     FailureLog,
@@ -37,6 +39,7 @@ from .redis_support import (
     shared_pool,
     user_hash,
 )
+from .redis_turn import SAVE_TURN, decode_session, redis_turn
 
 DEFAULT_RETENTION = 30 * 24 * 3600.0
 DEFAULT_TRANSCRIPT_CAP = 2000
@@ -131,6 +134,8 @@ class RedisStore(Store):
         )
         self._forget = self._client.register_script(_FORGET)
         self._purge = self._client.register_script(_PURGE)
+        self._leases = LeaseScripts(self._client)
+        self._save_turn = self._client.register_script(SAVE_TURN)
 
     async def close(self) -> None:
         client, pool, locks = self._client, self._pool, self._locks
@@ -191,15 +196,7 @@ class RedisStore(Store):
         r = await self._redis()
         async with self._guard("load_session", pseudonym(key)):
             raw = await r.get(f"{self._base(key)}sess")
-        if raw is None:
-            return None
-        try:
-            state = json.loads(raw)
-        except ValueError as exc:
-            raise StoreError(f"session of user {pseudonym(key)} is not valid JSON") from exc
-        if not isinstance(state, dict):
-            raise StoreError(f"session of user {pseudonym(key)} is not a JSON object")
-        return state
+        return decode_session(key, None if raw is None else _text(raw))
 
     async def save_session(self, key: UserKey, state: dict[str, Any]) -> None:
         raw = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
@@ -272,20 +269,68 @@ class RedisStore(Store):
     # -- one message of a user at a time -------------------------------------------------------
 
     def lock(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
-        return self._held(key, timeout)
+        return self._locked(key, timeout)
 
     @contextlib.asynccontextmanager
-    async def _held(self, key: UserKey, wait: float) -> AsyncIterator[None]:
+    async def _locked(self, key: UserKey, wait: float) -> AsyncIterator[None]:
+        async with self.held(key, wait):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def held(
+        self, key: UserKey, wait: float, *, load_session: bool = False
+    ) -> AsyncIterator[Held]:
+        """The user's lock; with `load_session`, `Held.value` is the raw session read in the
+        same step as the lock was taken."""
         await self._redis()
         assert self._locks is not None
-        who = pseudonym(key)
+        who, base = pseudonym(key), self._base(key)
+        load = f"{base}sess" if load_session else None
         # The guard's deadline is only a backstop: the lock bounds each of its calls itself.
         async with self._guard("lock", who, extra=wait):
-            held = await self._locks.acquire(self._base(key), wait, who)
+            held = await self._locks.acquire(base, wait, who, load)
         try:
-            yield
+            yield held
         finally:
             await held.release()
+
+    # -- one turn: lock and load, then save and unlock (redis_turn.py) ---------------------
+
+    def turn(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[TurnScope]:
+        return redis_turn(self, key, timeout)
+
+    async def save_turn(
+        self, key: UserKey, state: dict[str, Any], lines: list[TranscriptLine]
+    ) -> None:
+        await self.write_turn(key, state, lines, None)
+
+    async def write_turn(
+        self,
+        key: UserKey,
+        state: dict[str, Any],
+        lines: list[TranscriptLine],
+        release: Held | None,
+    ) -> None:
+        """Session, transcript and bookkeeping in one step; and the lock's release with it
+        when `release` is given (the turn's last store step)."""
+        await self._redis()
+        assert self._locks is not None
+        base, now = self._base(key), self._clock().timestamp()
+        keys = [f"{base}sess", f"{base}tr", f"{base}keys", f"{self._prefix}touch"]
+        keys += [f"{base}lock", f"{base}lq"]
+        args: list[Any] = [
+            json.dumps(state, ensure_ascii=False, separators=(",", ":")),
+            max(1, round(self._retention)),
+            self._cap,
+            user_hash(key),
+            now,
+            now - self._retention,
+            "" if release is None else release.token,
+            self._locks.channel,
+            *(_encode_line(line) for line in lines),
+        ]
+        async with self._guard("save_turn", pseudonym(key)):
+            await self._save_turn(keys=keys, args=args)
 
     # -- dedupe of channel retries -------------------------------------------------------------
 
@@ -308,6 +353,36 @@ class RedisStore(Store):
         if isinstance(raw, str) and raw.startswith("="):
             return raw[1:]
         return None  # unknown, expired, or claimed and still being answered
+
+    # Lease claims (redis_lease.py): a message whose worker died can be taken over.
+
+    async def claim_lease(
+        self, namespace: str, msg_id: str, token: str, lease: float, ttl: float
+    ) -> bool:
+        await self._redis()
+        async with self._guard("claim_lease"):
+            done = await self._leases.claim(
+                keys=[self._dedupe(namespace, msg_id)], args=[token, _ms(lease), _ms(ttl)]
+            )
+        return bool(done)
+
+    async def renew_lease(self, namespace: str, msg_id: str, token: str, lease: float) -> bool:
+        await self._redis()
+        async with self._guard("renew_lease"):
+            done = await self._leases.renew(
+                keys=[self._dedupe(namespace, msg_id)], args=[token, _ms(lease)]
+            )
+        return bool(done)
+
+    async def settle_lease(
+        self, namespace: str, msg_id: str, token: str, result: str, ttl: float
+    ) -> bool:
+        await self._redis()
+        async with self._guard("settle_lease"):
+            done = await self._leases.settle(
+                keys=[self._dedupe(namespace, msg_id)], args=[token, result, _ms(ttl)]
+            )
+        return bool(done)
 
     # -- small expiring values -----------------------------------------------------------------
 

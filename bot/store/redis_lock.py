@@ -65,6 +65,10 @@ end
 return -redis.call('ZRANK', KEYS[2], ARGV[1])
 """
 
+# The same, and on success the value of KEYS[5] read in the same step (`acquire(load=...)`):
+# the session comes with the lock, one round trip. KEYS[5] shares the user's hash tag.
+_ACQUIRE_LOAD = _ACQUIRE.replace("return 1\n", "return {1, redis.call('GET', KEYS[5])}\n")
+
 # KEYS: queue, deadlines. ARGV: token. A waiter that gives up leaves the queue at once.
 _LEAVE = """
 redis.call('ZREM', KEYS[1], ARGV[1])
@@ -90,7 +94,10 @@ return 0
 
 @dataclass(frozen=True, slots=True)
 class LockSettings:
-    lease: float = 15.0  # seconds a crashed holder keeps the user blocked
+    # Seconds a crashed holder keeps the user blocked. Renewed every third of it while held, so
+    # it only has to outlast a stalled event loop; kept below the service's lock wait (10 s) so
+    # that the worker taking over a dead worker's message gets the user in time.
+    lease: float = 5.0
     stale: float = 2.0  # seconds after which a silent waiter loses its place
     # Fallback wait between tries when no wake-up comes: `poll` at the head of the queue,
     # growing with the square of the place further back, where there is nothing to gain yet,
@@ -110,25 +117,38 @@ class FairLocks:
         # Bounds each script call: a Redis that hangs must fail the wait now, not at its end.
         self._call = call_deadline
         self._acquire = client.register_script(_ACQUIRE)
+        self._acquire_load = client.register_script(_ACQUIRE_LOAD)
         self._leave = client.register_script(_LEAVE)
         self._release = client.register_script(_RELEASE)
         self._extend = client.register_script(_EXTEND)
 
-    async def acquire(self, base: str, wait: float, who: str) -> Held:
+    async def acquire(self, base: str, wait: float, who: str, load: str | None = None) -> Held:
         """Wait up to `wait` seconds for the lock at `<base>lock`; raise LockTimeout.
 
-        `who` is a pseudonym for log lines. Redis errors propagate for the caller to map.
+        `who` is a pseudonym for log lines; `load`, a key of the same user whose value is read
+        in the same step as the lock is taken (`Held.value`). Redis errors propagate for the
+        caller to map.
         """
         token = secrets.token_hex(16)
-        await self._wait(base, token, wait, who)
+        value = await self._wait(base, token, wait, who, load)
         watchdog = asyncio.create_task(self._keep(base, token, who))
-        return Held(self, base, token, who, watchdog)
+        return Held(self, base, token, who, watchdog, value)
+
+    @property
+    def channel(self) -> str:
+        """The wake-up channel, for a script that releases a lock itself (redis_turn.py)."""
+        return self._wakeups.channel
 
     async def close(self) -> None:
         await self._wakeups.close()
 
-    async def _wait(self, base: str, token: str, wait: float, who: str) -> None:
+    async def _wait(
+        self, base: str, token: str, wait: float, who: str, load: str | None
+    ) -> str | None:
         keys = [f"{base}lock", f"{base}lq", f"{base}lqd", f"{base}lqn"]
+        script = self._acquire if load is None else self._acquire_load
+        if load is not None:
+            keys.append(load)
         args: list[Any] = [token, _ms(self._s.lease), _ms(self._s.stale)]
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
@@ -140,9 +160,12 @@ class FairLocks:
                 # Cleared before asking, so a wake-up published meanwhile is not lost.
                 turn.clear()
                 async with asyncio.timeout(self._call):
-                    answer = int(await self._acquire(keys=keys, args=args))
+                    raw = await script(keys=keys, args=args)
+                if isinstance(raw, list):  # {1, value}: taken, with the value of `load`
+                    return None if raw[1] is None else str(raw[1])
+                answer = int(raw)
                 if answer == 1:
-                    return
+                    return None
                 left = deadline - loop.time()
                 if left <= 0:
                     raise LockTimeout(f"lock for user {who} not free within {wait:g} s")
@@ -251,19 +274,39 @@ class Wakeups:
 
 
 class Held:
-    """A lock taken by `FairLocks.acquire`; `release()` once, in a finally block."""
+    """A lock taken by `FairLocks.acquire`; `release()` once, in a finally block.
+
+    `value`: what `acquire(load=...)` read with the lock. `released_elsewhere()`: a script
+    released the lock as part of its own work (redis_turn.py), `release()` only stops renewing.
+    """
 
     def __init__(
-        self, locks: FairLocks, base: str, token: str, who: str, watchdog: asyncio.Task[None]
+        self,
+        locks: FairLocks,
+        base: str,
+        token: str,
+        who: str,
+        watchdog: asyncio.Task[None],
+        value: str | None = None,
     ) -> None:
         self._locks, self._base, self._token, self._who = locks, base, token, who
         self._watchdog = watchdog
+        self.value = value
+        self._done = False
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    def released_elsewhere(self) -> None:
+        self._done = True
 
     async def release(self) -> None:
         self._watchdog.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._watchdog
-        await self._locks.release(self._base, self._token, self._who)
+        if not self._done:
+            await self._locks.release(self._base, self._token, self._who)
 
 
 def _ms(seconds: float) -> int:

@@ -19,6 +19,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from bot.logs import pseudonym as keyed_pseudonym
+
 from .base import StoreError, UserKey
 
 log = logging.getLogger("bot.store.redis")
@@ -32,8 +34,9 @@ def user_hash(key: UserKey) -> str:
 
 
 def pseudonym(key: UserKey) -> str:
-    """A short stable tag for log lines, enough to correlate lines of one user."""
-    return f"{key.channel}:{user_hash(key)[:12]}"
+    """The user in log lines and error messages: the keyed pseudonym of bot/logs.py, the same
+    as every other line shows (an unkeyed digest of a Telegram chat id is easily reversed)."""
+    return keyed_pseudonym(key.channel, key.user)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,10 @@
 """The SQLite store: one file, WAL mode, safe for several processes on one machine.
 
-All SQL runs on one worker thread per store (sqlite_worker.py); the per-user lock, good across
-processes, is in sqlite_lock.py.
+The short statements of a message (dedupe claim, lock, session, transcript lines) run inline
+on the event loop and fall back to the store's worker thread when the file is busy; long ones
+(purge, reading a transcript, forget) always run on the worker (sqlite_worker.py). The
+per-user lock, good across processes, is in sqlite_lock.py; a conversation turn (`turn`) takes
+it and loads the session in one transaction, and saves, appends and releases in another.
 
 Expiring values (dedupe claims, kv, lock leases) use the wall clock (`time.time`), as Redis TTLs
 do; "last touched" for `purge` uses the injectable `clock`, so retention can be tested.
@@ -9,24 +12,33 @@ do; "last touched" for `purge` uses the injectable `clock`, so retention can be 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .base import Store, StoreError, TranscriptLine, UserKey
+import orjson
+
+from .base import Store, StoreError, TranscriptLine, TurnScope, UserKey
 from .sqlite_lock import TABLE as LOCKS_TABLE
-from .sqlite_lock import RowLocks
+from .sqlite_lock import Lease, RowLocks, release
 from .sqlite_worker import SqliteWorker
 
 T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Every message writes a few of these rows, and each write copies whole pages into the WAL, so
+# the keyed tables with small rows are WITHOUT ROWID (one b-tree to change, not a table and its
+# key index) and transcript ids need no AUTOINCREMENT (no sqlite_sequence page per line: a new
+# line's id is still above every line kept). Files made before keep their tables; the
+# statements are the same for both.
 _SCHEMA = (
     """
 CREATE TABLE IF NOT EXISTS users(
@@ -37,16 +49,20 @@ CREATE TABLE IF NOT EXISTS sessions(
   channel TEXT NOT NULL, user TEXT NOT NULL, state TEXT NOT NULL,
   PRIMARY KEY (channel, user));
 CREATE TABLE IF NOT EXISTS transcripts(
-  id INTEGER PRIMARY KEY AUTOINCREMENT, channel TEXT NOT NULL, user TEXT NOT NULL,
+  id INTEGER PRIMARY KEY, channel TEXT NOT NULL, user TEXT NOT NULL,
   at_us INTEGER NOT NULL, sender TEXT NOT NULL, text TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS transcripts_user ON transcripts(channel, user, id);
 CREATE TABLE IF NOT EXISTS dedupe(
   namespace TEXT NOT NULL, msg_id TEXT NOT NULL, expires REAL NOT NULL, result TEXT,
-  PRIMARY KEY (namespace, msg_id));
-CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL);
+  PRIMARY KEY (namespace, msg_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL)
+  WITHOUT ROWID;
 """
     + LOCKS_TABLE
 )
+# "Last touched" is kept to this precision (retention counts in days): a user's row is
+# rewritten at most once a minute, not on every message.
+TOUCH_GRAIN_US = 60_000_000
 
 
 def _utcnow() -> datetime:
@@ -76,6 +92,13 @@ class SqliteStore(Store):
         self._clock = clock
         self._worker = SqliteWorker(path, _SCHEMA, busy_timeout=busy_timeout, name="store")
         self._locks = RowLocks(self._worker, lock_lease)
+        # The fused turn (lock + load, save + append + unlock) bypasses the single methods; a
+        # subclass that overrides one of them (a test injecting failures) gets them composed.
+        cls = type(self)
+        self._fused = all(
+            getattr(cls, name) is getattr(SqliteStore, name)
+            for name in ("load_session", "save_session", "append_transcript", "lock")
+        )
 
     # Plumbing -------------------------------------------------------------------------------
 
@@ -104,69 +127,82 @@ class SqliteStore(Store):
         return conn
 
     async def _query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        return await self._worker.call(lambda: self._db().execute(sql, params).fetchall())
+        """A long read: on the worker thread."""
+        return await self._worker.query(sql, params)
+
+    async def _get(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A keyed read of a row or two: inline."""
+        return await self._worker.query(sql, params, inline=True)
+
+    async def _write(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """A short write transaction: inline."""
+        return await self._worker.tx(fn, inline=True)
+
+    async def _write1(self, sql: str, *params: Any) -> int:
+        """One short write statement, a transaction by itself: inline. Rows changed."""
+        return await self._worker.execute(sql, params, inline=True)
 
     def _touch(self, conn: sqlite3.Connection, key: UserKey) -> None:
-        conn.execute(
-            "INSERT INTO users(channel, user, touched_us) VALUES (?, ?, ?) "
-            "ON CONFLICT(channel, user) DO UPDATE SET touched_us = excluded.touched_us",
-            (key.channel, key.user, _us(self._clock())),
-        )
+        conn.execute(_TOUCH, (key.channel, key.user, _us(self._clock()), TOUCH_GRAIN_US))
 
     async def ping(self) -> bool:
         try:
-            return (await self._query("SELECT 1")) == [(1,)]
+            return (await self._get("SELECT 1")) == [(1,)]
         except StoreError:
             return False
 
     # Sessions and transcripts ---------------------------------------------------------------
 
     async def load_session(self, key: UserKey) -> dict[str, Any] | None:
-        rows = await self._query(
-            "SELECT state FROM sessions WHERE channel = ? AND user = ?", key.channel, key.user
-        )
-        if not rows:
-            return None
-        try:
-            state: dict[str, Any] = json.loads(rows[0][0])
-        except ValueError as exc:
-            raise StoreError(f"session of {key}: {exc}") from exc
-        return state
+        rows = await self._get(_LOAD, key.channel, key.user)
+        return _decode(key, rows[0][0]) if rows else None
 
     async def save_session(self, key: UserKey, state: dict[str, Any]) -> None:
-        data = json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        data = _encode(state)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO sessions(channel, user, state) VALUES (?, ?, ?) "
-                "ON CONFLICT(channel, user) DO UPDATE SET state = excluded.state",
-                (key.channel, key.user, data),
-            )
+            conn.execute(_SAVE, (key.channel, key.user, data))
             self._touch(conn, key)
 
-        await self._worker.tx(write)
+        await self._write(write)
 
     async def delete_session(self, key: UserKey) -> None:
-        await self._worker.tx(
-            lambda c: c.execute(
-                "DELETE FROM sessions WHERE channel = ? AND user = ?", (key.channel, key.user)
-            )
+        await self._write1(
+            "DELETE FROM sessions WHERE channel = ? AND user = ?", key.channel, key.user
         )
 
     async def append_transcript(self, key: UserKey, lines: list[TranscriptLine]) -> None:
         if not lines:
             return
-        rows = [(key.channel, key.user, _us(ln.at), ln.sender, ln.text) for ln in lines]
+        rows = _rows(key, lines)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.executemany(
-                "INSERT INTO transcripts(channel, user, at_us, sender, text) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+            conn.executemany(_APPEND, rows)
             self._touch(conn, key)
 
-        await self._worker.tx(write)
+        await self._write(write)
+
+    async def save_turn(
+        self, key: UserKey, state: dict[str, Any], lines: list[TranscriptLine]
+    ) -> None:
+        if not self._fused:
+            return await super().save_turn(key, state, lines)
+        await self._write(partial(self._save_turn, key, _encode(state), _rows(key, lines), None))
+
+    def _save_turn(
+        self,
+        key: UserKey,
+        data: str,
+        rows: list[tuple[str, str, int, str, str]],
+        lease: Lease[Any] | None,
+        conn: sqlite3.Connection,
+    ) -> None:
+        conn.execute(_SAVE, (key.channel, key.user, data))
+        if rows:
+            conn.executemany(_APPEND, rows)
+        self._touch(conn, key)
+        if lease is not None:
+            release(lease.name, lease.owner, conn)
 
     async def transcript(self, key: UserKey, limit: int = 500) -> list[TranscriptLine]:
         if limit <= 0:
@@ -219,36 +255,46 @@ class SqliteStore(Store):
     def lock(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(str(key), timeout)
 
+    def turn(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[TurnScope]:
+        if not self._fused:
+            return super().turn(key, timeout)
+        return self._turn(key, timeout)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, key: UserKey, wait: float) -> AsyncIterator[TurnScope]:
+        async with self._locks.held(str(key), wait, partial(_load_raw, key)) as lease:
+            loaded = None if lease.value is None else _decode(key, lease.value)
+            yield _SqliteTurn(self, key, loaded, lease)
+
     # Dedupe and kv --------------------------------------------------------------------------
 
     async def claim_once(self, namespace: str, msg_id: str, ttl: float) -> bool:
-        def claim(conn: sqlite3.Connection) -> bool:
-            now = time.time()
-            conn.execute(
-                "DELETE FROM dedupe WHERE namespace = ? AND msg_id = ? AND expires <= ?",
-                (namespace, msg_id, now),
-            )
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO dedupe(namespace, msg_id, expires) VALUES (?, ?, ?)",
-                (namespace, msg_id, now + ttl),
-            )
-            return cursor.rowcount == 1
-
-        return await self._worker.tx(claim)
+        # New, or the old claim has expired (then it starts afresh, without its result).
+        now = time.time()
+        changed = await self._write1(
+            "INSERT INTO dedupe(namespace, msg_id, expires) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT(namespace, msg_id) DO UPDATE "
+            "SET expires = excluded.expires, result = NULL WHERE dedupe.expires <= ?4",
+            namespace,
+            msg_id,
+            now + ttl,
+            now,
+        )
+        return changed == 1
 
     async def set_result(self, namespace: str, msg_id: str, result: str, ttl: float) -> None:
-        expires = time.time() + ttl
-        await self._worker.tx(
-            lambda c: c.execute(
-                "INSERT INTO dedupe(namespace, msg_id, expires, result) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(namespace, msg_id) DO UPDATE "
-                "SET result = excluded.result, expires = excluded.expires",
-                (namespace, msg_id, expires, result),
-            )
+        await self._write1(
+            "INSERT INTO dedupe(namespace, msg_id, expires, result) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(namespace, msg_id) DO UPDATE "
+            "SET result = excluded.result, expires = excluded.expires",
+            namespace,
+            msg_id,
+            time.time() + ttl,
+            result,
         )
 
     async def get_result(self, namespace: str, msg_id: str) -> str | None:
-        rows = await self._query(
+        rows = await self._get(
             "SELECT result FROM dedupe WHERE namespace = ? AND msg_id = ? AND expires > ?",
             namespace,
             msg_id,
@@ -257,7 +303,7 @@ class SqliteStore(Store):
         return rows[0][0] if rows else None
 
     async def kv_get(self, key: str) -> str | None:
-        rows = await self._query(
+        rows = await self._get(
             "SELECT value FROM kv WHERE key = ? AND (expires IS NULL OR expires > ?)",
             key,
             time.time(),
@@ -266,28 +312,30 @@ class SqliteStore(Store):
 
     async def kv_set(self, key: str, value: str, ttl: float | None = None) -> None:
         expires = None if ttl is None else time.time() + ttl
-        await self._worker.tx(
-            lambda c: c.execute(
-                "INSERT INTO kv(key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) "
-                "DO UPDATE SET value = excluded.value, expires = excluded.expires",
-                (key, value, expires),
-            )
+        await self._write1(
+            "INSERT INTO kv(key, value, expires) VALUES (?, ?, ?) ON CONFLICT(key) "
+            "DO UPDATE SET value = excluded.value, expires = excluded.expires",
+            key,
+            value,
+            expires,
         )
 
     async def kv_set_if_absent(self, key: str, value: str, ttl: float | None = None) -> bool:
-        def put(conn: sqlite3.Connection) -> bool:
-            now = time.time()
-            conn.execute("DELETE FROM kv WHERE key = ? AND expires <= ?", (key, now))
-            cursor = conn.execute(
-                "INSERT OR IGNORE INTO kv(key, value, expires) VALUES (?, ?, ?)",
-                (key, value, None if ttl is None else now + ttl),
-            )
-            return cursor.rowcount == 1
-
-        return await self._worker.tx(put)
+        # Absent, or present with an expiry that has passed (NULL: kept for good).
+        now = time.time()
+        changed = await self._write1(
+            "INSERT INTO kv(key, value, expires) VALUES (?1, ?2, ?3) ON CONFLICT(key) "
+            "DO UPDATE SET value = excluded.value, expires = excluded.expires "
+            "WHERE kv.expires <= ?4",
+            key,
+            value,
+            None if ttl is None else now + ttl,
+            now,
+        )
+        return changed == 1
 
     async def kv_delete(self, key: str) -> None:
-        await self._worker.tx(lambda c: c.execute("DELETE FROM kv WHERE key = ?", (key,)))
+        await self._write1("DELETE FROM kv WHERE key = ?", key)
 
     # For operators and tests ------------------------------------------------------------------
 
@@ -295,6 +343,71 @@ class SqliteStore(Store):
         """Every user the store holds anything about (`jifen-bot purge --dry-run`, tests)."""
         rows = await self._query("SELECT channel, user FROM users ORDER BY channel, user")
         return [UserKey(c, u) for c, u in rows]
+
+
+class _SqliteTurn(TurnScope):
+    def __init__(
+        self, store: SqliteStore, key: UserKey, loaded: dict[str, Any] | None, lease: Lease[Any]
+    ) -> None:
+        super().__init__(store, key, loaded)
+        self._sqlite = store
+        self._lease = lease
+
+    async def save(
+        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+    ) -> None:
+        # With `last`, the lock's row goes in the same transaction as the turn's writes.
+        lease = self._lease if last else None
+        store, key = self._sqlite, self.key
+        await store._write(partial(store._save_turn, key, _encode(state), _rows(key, lines), lease))
+        if lease is not None:
+            lease.released = True
+
+
+_LOAD = "SELECT state FROM sessions WHERE channel = ? AND user = ?"
+_TOUCH = (
+    "INSERT INTO users(channel, user, touched_us) VALUES (?1, ?2, ?3) "
+    "ON CONFLICT(channel, user) DO UPDATE SET touched_us = excluded.touched_us "
+    "WHERE excluded.touched_us - touched_us NOT BETWEEN 0 AND ?4 - 1"
+)
+_SAVE = (
+    "INSERT INTO sessions(channel, user, state) VALUES (?, ?, ?) "
+    "ON CONFLICT(channel, user) DO UPDATE SET state = excluded.state"
+)
+_APPEND = "INSERT INTO transcripts(channel, user, at_us, sender, text) VALUES (?, ?, ?, ?, ?)"
+
+
+def _load_raw(key: UserKey, conn: sqlite3.Connection) -> str | None:
+    row = conn.execute(_LOAD, (key.channel, key.user)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _encode(state: dict[str, Any]) -> str:
+    # orjson: the same compact UTF-8 JSON as json.dumps(ensure_ascii=False, separators=(",",
+    # ":")), in a fraction of the time; the session is written on every message.
+    try:
+        return orjson.dumps(state).decode()
+    except orjson.JSONEncodeError:
+        # What only the json module writes (keys that are not strings, integers over 64 bits,
+        # NaN), marked by a leading space (still JSON) so that the json module reads it back.
+        return " " + json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(key: UserKey, raw: str) -> dict[str, Any]:
+    try:
+        if raw[:1] == " ":
+            raise orjson.JSONDecodeError("written by the json module", raw, 0)
+        state: dict[str, Any] = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        try:  # what only the json module reads exactly (NaN, integers over 64 bits)
+            state = json.loads(raw)
+        except ValueError as exc:
+            raise StoreError(f"session of {key}: {exc}") from exc
+    return state
+
+
+def _rows(key: UserKey, lines: list[TranscriptLine]) -> list[tuple[str, str, int, str, str]]:
+    return [(key.channel, key.user, _us(ln.at), ln.sender, ln.text) for ln in lines]
 
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore"]

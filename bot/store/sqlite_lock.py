@@ -3,24 +3,44 @@
 A row in `locks` with an expiry: whoever inserts it holds the lock; a process killed while
 holding it blocks the user for at most the lease. In front of it, an asyncio.Lock per user so
 that waiters in one process queue in order instead of polling the file.
+
+Taking it is one statement (an upsert that only overwrites an expired row). `held` then runs a
+further read for the holder (the store loads the session there), and the holder can release
+the row in its own last transaction (the store saves the session there): a turn of the
+conversation is one statement, one read and one transaction.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
+import secrets
 import sqlite3
 import time
-import uuid
-from collections.abc import AsyncIterator
-from functools import partial
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from .base import LockTimeout
 from .sqlite_worker import SqliteWorker
 
+T = TypeVar("T")
+
 TABLE = """
-CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS locks(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires REAL NOT NULL)
+  WITHOUT ROWID;
 """
+
+
+@dataclass(slots=True)
+class Lease(Generic[T]):
+    """A held row lock: `value` is what the step run on taking it returned."""
+
+    name: str
+    owner: str
+    value: T
+    released: bool = False  # set by a holder that deleted the row in its own transaction
 
 
 class RowLocks:
@@ -30,23 +50,39 @@ class RowLocks:
         self._worker = worker
         self._lease = lease
         self._local: dict[str, tuple[asyncio.Lock, int]] = {}  # lock, tasks using it
+        # Owner ids: unique across processes (random prefix) and within one (counter).
+        self._prefix = secrets.token_hex(8)
+        self._serial = itertools.count(1)
 
     @contextlib.asynccontextmanager
     async def hold(self, name: str, wait: float) -> AsyncIterator[None]:
+        async with self.held(name, wait, _nothing):
+            yield
+
+    @contextlib.asynccontextmanager
+    async def held(
+        self, name: str, wait: float, then: Callable[[sqlite3.Connection], T]
+    ) -> AsyncIterator[Lease[T]]:
+        """The lock of `name`; the lease's value is `then(conn)`, read once it is held."""
         lock, users = self._local.get(name, (asyncio.Lock(), 0))
         self._local[name] = (lock, users + 1)
         deadline = time.monotonic() + wait
         try:
-            try:
-                await asyncio.wait_for(lock.acquire(), wait)
-            except TimeoutError:
-                raise LockTimeout(f"{name}: busy for {wait} s") from None
-            try:
-                owner = await self._take(name, deadline)
+            if users == 0:
+                await lock.acquire()  # nobody else here holds or awaits it: at once, no timer
+            else:
                 try:
-                    yield
+                    async with asyncio.timeout(wait):
+                        await lock.acquire()
+                except TimeoutError:
+                    raise LockTimeout(f"{name}: busy for {wait} s") from None
+            try:
+                lease = await self._take(name, deadline, then)
+                try:
+                    yield lease
                 finally:
-                    await self._worker.tx(partial(_release, name, owner))
+                    if not lease.released:
+                        await self._worker.execute(_RELEASE, (name, lease.owner), inline=True)
             finally:
                 lock.release()
         finally:
@@ -56,30 +92,45 @@ class RowLocks:
             else:
                 self._local[name] = (lock, users - 1)
 
-    async def _take(self, name: str, deadline: float) -> str:
-        owner = uuid.uuid4().hex
+    async def _take(
+        self, name: str, deadline: float, then: Callable[[sqlite3.Connection], T]
+    ) -> Lease[T]:
+        owner = f"{self._prefix}-{next(self._serial)}"
         delay = 0.005
-        while not await self._worker.tx(partial(_try, name, owner, self._lease)):
+        while True:
+            now = time.time()
+            taken = await self._worker.execute(
+                _TAKE, (name, owner, now + self._lease, now), inline=True
+            )
+            if taken == 1:
+                try:
+                    value = await self._worker.read(then, inline=True)
+                except BaseException:
+                    await self._worker.execute(_RELEASE, (name, owner), inline=True)
+                    raise
+                return Lease(name, owner, value)
             left = deadline - time.monotonic()
             if left <= 0:
                 raise LockTimeout(f"{name}: held by another process")
             await asyncio.sleep(min(delay, left))
             delay = min(delay * 2, 0.1)
-        return owner
 
 
-def _try(name: str, owner: str, lease: float, conn: sqlite3.Connection) -> bool:
-    now = time.time()
-    conn.execute("DELETE FROM locks WHERE name = ? AND expires <= ?", (name, now))
-    cursor = conn.execute(
-        "INSERT OR IGNORE INTO locks(name, owner, expires) VALUES (?, ?, ?)",
-        (name, owner, now + lease),
-    )
-    return cursor.rowcount == 1
+def _nothing(conn: sqlite3.Connection) -> None:
+    return None
 
 
-def _release(name: str, owner: str, conn: sqlite3.Connection) -> None:
-    conn.execute("DELETE FROM locks WHERE name = ? AND owner = ?", (name, owner))
+# The row is ours when it was absent or its holder's lease has run out (a dead process).
+_TAKE = (
+    "INSERT INTO locks(name, owner, expires) VALUES (?1, ?2, ?3) ON CONFLICT(name) "
+    "DO UPDATE SET owner = excluded.owner, expires = excluded.expires WHERE locks.expires <= ?4"
+)
+_RELEASE = "DELETE FROM locks WHERE name = ? AND owner = ?"
 
 
-__all__ = ["TABLE", "RowLocks"]
+def release(name: str, owner: str, conn: sqlite3.Connection) -> None:
+    """Delete the row of a lock we hold (inside the caller's transaction)."""
+    conn.execute(_RELEASE, (name, owner))
+
+
+__all__ = ["TABLE", "Lease", "RowLocks", "release"]

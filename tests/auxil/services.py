@@ -19,7 +19,9 @@ class EchoService:
         self.turns: Counter[str] = Counter()
         self.forgotten: list[str] = []
 
-    async def handle(self, channel: str, user: str, text: str) -> list[Reply]:
+    async def handle(
+        self, channel: str, user: str, text: str, *, once: str | None = None
+    ) -> list[Reply]:
         self.turns[user] += 1
         if text.startswith("long:"):
             return [Reply(text[5:])]
@@ -51,7 +53,9 @@ class Instrumented:
         if self._gate is not None:
             self._gate.set()
 
-    async def handle(self, channel: str, user: str, text: str) -> Sequence[Reply]:
+    async def handle(
+        self, channel: str, user: str, text: str, *, once: str | None = None
+    ) -> Sequence[Reply]:
         self.calls.append((channel, user, text))
         gate = self._gate
         if gate is not None:

@@ -82,6 +82,7 @@ def running(
         "JIFEN_WECHAT_APPID": APPID,
         "JIFEN_WECHAT_SECRET": SECRET,
         "JIFEN_WECHAT_API_BASE": wechat_double.url,  # type: ignore[attr-defined]
+        "JIFEN_WECHAT_BUDGET": "4.5",  # passive answers even on a busy test machine
         "JIFEN_STAFF_HOURS": "周一至周五 9:00–17:30",
     }
     live = LiveServer(staff_app(path, env, rules, matcher))
@@ -97,33 +98,26 @@ class TelegramUser:
         self.url, self.double, self.chat = url, double, chat
         self.updates = UpdateFactory()
 
-    def says(self, text: str, *, answered: bool = True) -> list[str]:
-        """Send a message; the texts the bot sent to this chat by the time it has answered
-        (`answered=False`: by the time it has surely stayed silent)."""
-        before = len(self.double.texts(self.chat))
+    def says(self, text: str) -> int:
+        """Send a message as Telegram delivers it; the mark to look for answers after."""
+        mark = len(self.double.texts(self.chat))
         r = httpx.post(
             self.url + "/telegram",
             json=self.updates.text(self.chat, text),
             headers={"X-Telegram-Bot-Api-Secret-Token": TG_SECRET},
         )
         assert r.status_code == 200
-        if not answered:
-            time.sleep(1.0)
-            return self.double.texts(self.chat)[before:]
-        return self.later(before)
+        return mark
 
-    def later(self, before: int, quiet: float = 0.4) -> list[str]:
-        """Texts after the first `before`, once nothing new came for `quiet` seconds."""
-        seen, since = before, time.monotonic()
-        deadline = since + 10
-        while time.monotonic() < deadline:
-            now = len(self.double.texts(self.chat))
-            if now != seen:
-                seen, since = now, time.monotonic()
-            elif now > before and time.monotonic() - since > quiet:
-                break
-            time.sleep(0.05)
-        return self.double.texts(self.chat)[before:]
+    def since(self, mark: int) -> str:
+        return "\n".join(self.double.texts(self.chat)[mark:])
+
+    def sees(self, mark: int, *needles: str) -> str:
+        """Wait until every needle is in what the bot sent after `mark` (answers arrive in
+        the background, one sendMessage after the other)."""
+        return str(
+            wait_until(lambda: all(n in self.since(mark) for n in needles) and self.since(mark))
+        )
 
 
 def wechat_says(url: str, openid: str, text: str, msg_id: int) -> str:
@@ -155,10 +149,8 @@ def test_telegram_user_gets_a_colleague_and_comes_back_to_the_bot(
     page = sign_in(browser, url)
     page.locator("#empty", has_text="暂时没有待接手的工单。").wait_for(timeout=WAIT)
     user = TelegramUser(url, telegram_double, CHAT)
-    assert any("一级建造师" in t for t in user.says("一建"))
-    handoff = "\n".join(user.says("人工"))
-    assert "已通知同事" in handoff
-    assert "周一至周五 9:00–17:30" in handoff
+    user.sees(user.says("一建"), "一级建造师")
+    user.sees(user.says("人工"), "已通知同事", "周一至周五 9:00–17:30")
 
     # The ticket appears in the open console without a reload.
     open_ticket(page, "1")
@@ -169,28 +161,27 @@ def test_telegram_user_gets_a_colleague_and_comes_back_to_the_bot(
 
     # While waiting, the bot stays silent and passes messages on; HTML stays text.
     attack = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
-    assert user.says(attack, answered=False) == []
+    silent = user.says(attack)
     page.locator("#t-messages li.user").filter(has_text="<img src=x").wait_for(timeout=WAIT)
     assert page.locator("#t-messages img, #t-messages script").count() == 0
     assert page.evaluate("() => window.__pwned") is None
+    assert user.since(silent) == ""  # the message is in the ticket: the bot said nothing
 
     page.click("#claim")
     page.locator("#t-status", has_text="处理中").wait_for(timeout=WAIT)
-    sent_before = len(telegram_double.texts(CHAT))
+    mark = len(telegram_double.texts(CHAT))
     page.fill("#reply-text", "您好，我是小李，您的一级建造师需要先注册。")
     page.click("#send")
     page.locator("#t-messages li.staff").filter(has_text="我是小李").wait_for(timeout=WAIT)
-    wait_until(
-        lambda: "【人工客服】您好，我是小李，您的一级建造师需要先注册。" in user.later(sent_before)
-    )
+    user.sees(mark, "【人工客服】您好，我是小李，您的一级建造师需要先注册。")
 
-    before = len(telegram_double.texts(CHAT))
+    mark = len(telegram_double.texts(CHAT))
     page.click("#close")
     page.locator("#t-status", has_text="已关闭").wait_for(timeout=WAIT)
-    back = "\n".join(user.later(before))
-    assert "本次人工服务已结束" in back
+    user.sees(mark, "本次人工服务已结束")
     # The bot answers again on its own.
-    assert any("一级建造师" in t for t in user.says("重新开始") + user.says("一建"))
+    user.sees(user.says("重新开始"), "我们重新开始")
+    user.sees(user.says("一建"), "一级建造师")
     page.context.close()
 
 

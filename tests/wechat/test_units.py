@@ -129,7 +129,9 @@ class _Gated:
     def __init__(self) -> None:
         self.gate = asyncio.Event()
 
-    async def handle(self, channel: str, user: str, text: str) -> list[Reply]:
+    async def handle(
+        self, channel: str, user: str, text: str, *, once: str | None = None
+    ) -> list[Reply]:
         await self.gate.wait()
         return [Reply(f"答：{text}")]
 

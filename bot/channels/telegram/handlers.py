@@ -25,7 +25,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.keyboard import pressed_label, pressed_text
-from bot.channels.telegram.sender import MAX_TEXT, ChatUnreachable, Sender, utf16_len
+from bot.channels.telegram.sender import MAX_TEXT, ChatUnreachable, Sender, chat_tag, utf16_len
 from bot.channels.texts import ChannelTexts
 from bot.dialog.messages import IncomingKind
 from bot.dialog.replies import Reply
@@ -129,7 +129,7 @@ class Handlers:
         except Exception:
             # The service saves state before answering, so whatever failed, the user can
             # simply send the message again.
-            log.exception("telegram chat %s: the conversation failed", chat_id)
+            log.exception("telegram chat %s: the conversation failed", chat_tag(chat_id))
             await self._say(chat_id, self.texts["busy"])
             return
         await self.deliver(chat_id, replies)
@@ -156,7 +156,7 @@ class Handlers:
                 )
         except StoreError:
             # Without the record a press is answered as stale: safe, the user can type.
-            log.exception("telegram chat %s: could not record the keyboard", chat_id)
+            log.exception("telegram chat %s: could not record the keyboard", chat_tag(chat_id))
 
     async def _first_press(self, chat_id: int, message_id: int) -> bool:
         try:
@@ -168,7 +168,7 @@ class Handlers:
                 f"{CHANNEL}-press", f"{chat_id}:{message_id}", BUTTON_TTL
             )
         except StoreError:
-            log.exception("telegram chat %s: could not check a button press", chat_id)
+            log.exception("telegram chat %s: could not check a button press", chat_tag(chat_id))
             return False
 
     async def _close_keyboard(self, message: Message, label: str | None) -> None:
@@ -184,9 +184,9 @@ class Handlers:
             return await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id)
 
         try:
-            await self.sender.call(edit, f"closing the keyboard of {chat_id}/{message_id}")
+            await self.sender.call(edit, f"closing the keyboard of {chat_tag(chat_id)}")
         except ChatUnreachable:
-            log.info("telegram chat %s unreachable", chat_id)
+            log.info("telegram chat %s unreachable", chat_tag(chat_id))
 
     async def _answer(self, query: CallbackQuery, text: str | None = None) -> None:
         bot = self.sender.bot
@@ -202,7 +202,7 @@ class Handlers:
         try:
             await self.sender.send_text(chat_id, text)
         except ChatUnreachable:
-            log.info("telegram chat %s unreachable", chat_id)
+            log.info("telegram chat %s unreachable", chat_tag(chat_id))
 
 
 __all__ = ["CHANNEL", "COMMANDS", "Conversation", "Handlers"]

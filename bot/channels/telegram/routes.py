@@ -19,6 +19,7 @@ from starlette.routing import BaseRoute, Route
 from telegram import Update
 from telegram.ext import Application
 
+from bot import metrics
 from bot.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,13 @@ class Webhook:
         try:
             first = await self.store.claim_once(DEDUPE_NAMESPACE, str(update_id), DEDUPE_TTL)
         except StoreError:
+            metrics.error(metrics.DEDUPE)
             log.exception("telegram update %s: dedupe store unavailable", update_id)
             return Response(status_code=503)
         if first:
             await self.application.update_queue.put(update)
         else:
+            metrics.dedupe_hit("telegram")
             log.info("telegram update %s: repeated delivery ignored", update_id)
         return Response(status_code=200)
 

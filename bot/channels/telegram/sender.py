@@ -17,8 +17,10 @@ from telegram import Bot, InlineKeyboardMarkup, Message
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import metrics
 from bot.channels.telegram.keyboard import keyboard
 from bot.dialog.replies import Reply
+from bot.logs import pseudonym
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,11 @@ MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted by Telegram in UTF-16 c
 
 class ChatUnreachable(Exception):
     """The user blocked the bot or the chat is gone (403): later sends would fail too."""
+
+
+def chat_tag(chat_id: int | str) -> str:
+    """A chat as log lines show it: its keyed pseudonym (bot/logs.py), never the id."""
+    return pseudonym("telegram", chat_id)
 
 
 def utf16_len(text: str) -> int:
@@ -110,7 +117,7 @@ class Sender:
                 if reply.choices:
                     last_keyboard = sent
         except ChatUnreachable:
-            log.info("telegram chat %s unreachable; remaining replies dropped", chat_id)
+            log.info("telegram chat %s unreachable; remaining replies dropped", chat_tag(chat_id))
         return last_keyboard
 
     async def send_text(
@@ -131,7 +138,7 @@ class Sender:
                     chat_id, piece, reply_markup=markup if last else None
                 )
 
-            sent = await self.call(send, f"sendMessage to {chat_id}")
+            sent = await self.call(send, f"sendMessage to {chat_tag(chat_id)}")
         return sent
 
     async def call(self, op: Callable[[], Awaitable[T]], what: str) -> T | None:
@@ -144,6 +151,7 @@ class Sender:
             except RetryAfter as exc:
                 wait = retry_seconds(exc)
                 if wait > self.max_wait or attempt == self.attempts:
+                    metrics.error(metrics.TELEGRAM_SEND)
                     log.error("%s: flood control asks %.0f s; giving up", what, wait)
                     return None
                 log.warning("%s: 429, retrying in %.1f s (attempt %d)", what, wait, attempt)
@@ -154,21 +162,32 @@ class Sender:
                 if "not modified" in exc.message.lower():
                     return None  # an edit that was already done (e.g. by a double tap)
                 # The request itself is wrong (or the message is gone); repeating won't help.
+                metrics.error(metrics.TELEGRAM_SEND)
                 log.error("%s: rejected by the Bot API: %s", what, exc)
                 return None
             except NetworkError as exc:
                 # Timeouts, 5xx, connection errors. After a timeout the message may in fact
                 # have arrived, so a retry can duplicate it: better twice than never.
                 if attempt == self.attempts:
+                    metrics.error(metrics.TELEGRAM_SEND)
                     log.error("%s: failed after %d attempts: %s", what, attempt, exc)
                     return None
                 log.warning("%s: %s; retrying in %.1f s (attempt %d)", what, exc, delay, attempt)
                 await self._sleep(delay)
                 delay *= 2
             except TelegramError as exc:
+                metrics.error(metrics.TELEGRAM_SEND)
                 log.error("%s: %s", what, exc)
                 return None
         return None
 
 
-__all__ = ["MAX_TEXT", "ChatUnreachable", "Sender", "retry_seconds", "split_text", "utf16_len"]
+__all__ = [
+    "MAX_TEXT",
+    "ChatUnreachable",
+    "Sender",
+    "chat_tag",
+    "retry_seconds",
+    "split_text",
+    "utf16_len",
+]

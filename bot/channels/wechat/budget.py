@@ -17,8 +17,9 @@ from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from bot.channels.wechat.dedupe import Dedupe, Outcome
-from bot.channels.wechat.handler import Handler, user_tag
+from bot import metrics
+from bot.channels.wechat.dedupe import TAKEN_OVER, Dedupe, Outcome
+from bot.channels.wechat.handler import CHANNEL, Handler, user_tag
 from bot.channels.wechat.parse import Message
 from bot.channels.wechat.split import LIMIT, split_text
 from bot.store.base import StoreError
@@ -43,10 +44,11 @@ class _Job:
 
 @dataclass
 class Stats:
-    """Counters for tests and logs (metrics come with the scale-out issue)."""
+    """Counters for tests (Prometheus has its own: bot/metrics.py)."""
 
     runs: int = 0
     retries: int = 0
+    takeovers: int = 0
     late: int = 0
     sent: int = 0
     send_errors: int = 0
@@ -72,25 +74,38 @@ class Responder:
 
     async def respond(self, msg: Message) -> Response:
         key = msg.dedupe_key
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._budget
         try:
             if not await self._dedupe.claim(key):
                 self.stats.retries += 1
+                metrics.dedupe_hit(CHANNEL)
                 outcome = await self._dedupe.wait(key, self._budget)
-                log.info(
-                    "wechat retry of a message from %s: %s",
+                if outcome is not TAKEN_OVER:
+                    log.info(
+                        "wechat retry of a message from %s: %s",
+                        user_tag(msg.from_user),
+                        "first answer reused" if outcome else "first answer not ready",
+                    )
+                    return Response(outcome.passive if isinstance(outcome, Outcome) else None)
+                # The worker answering it stopped renewing its claim (it died): answer here,
+                # within what is left of the budget.
+                self.stats.takeovers += 1
+                metrics.wechat_takeover()
+                log.warning(
+                    "wechat message from %s taken over from a worker that stopped answering",
                     user_tag(msg.from_user),
-                    "first answer reused" if outcome else "first answer not ready",
                 )
-                return Response(outcome.passive if outcome else None)
         except StoreError as exc:
             # Without the dedupe record a retry could run twice; answer nothing instead.
+            metrics.error(metrics.DEDUPE)
             log.warning("wechat dedupe unavailable (%s): answered success", exc)
             return Response(None)
         self.stats.runs += 1
         job = _Job()
         task = self._spawn(self._run(msg, key, job))
         try:
-            await asyncio.wait((task,), timeout=self._budget)
+            await asyncio.wait((task,), timeout=max(0.0, deadline - loop.time()))
         except asyncio.CancelledError:
             # The request itself was dropped: nobody will read a passive reply any more.
             if task.done() and not task.cancelled():
@@ -101,6 +116,7 @@ class Responder:
             # Checked and set with no await in between: the task sees it when it finishes.
             job.late = True
             self.stats.late += 1
+            metrics.wechat_fallback()
             log.info(
                 "wechat answer for %s not ready in %.1f s: success now, the answer "
                 "follows by customer-service message",
@@ -110,7 +126,8 @@ class Responder:
             return Response(None)
         parts = task.result()
         outcome = Outcome(parts[0] if parts else None)
-        await self._publish(key, outcome)
+        if not await self._publish(key, outcome):
+            return Response(None)  # another worker took the message over and answers it
         return Response(outcome.passive, tuple(parts[1:]))
 
     async def send_later(self, openid: str, parts: Sequence[str]) -> None:
@@ -131,6 +148,7 @@ class Responder:
                 self.stats.sent += 1
             except Exception as exc:
                 self.stats.send_errors += 1
+                metrics.error(metrics.WECHAT_SEND)
                 self.stats.errors.append(str(exc))
                 log.warning(
                     "wechat customer-service send to %s failed at part %d/%d: %s",
@@ -156,8 +174,10 @@ class Responder:
         return parts
 
     async def _deliver_late(self, msg: Message, key: str, parts: list[str]) -> list[str]:
-        await self._publish(key, Outcome(None))  # retries answer `success` from now on
-        await self.send_later(msg.from_user, parts)
+        # Retries answer `success` from now on. Unless another worker took the message over:
+        # then that worker delivers, and sending here too would answer twice.
+        if await self._publish(key, Outcome(None)):
+            await self.send_later(msg.from_user, parts)
         return parts
 
     async def _compute(self, msg: Message) -> list[str]:
@@ -176,11 +196,14 @@ class Responder:
             text = self._handler.busy()
         return split_text(text, self._limit) if text else []
 
-    async def _publish(self, key: str, outcome: Outcome) -> None:
+    async def _publish(self, key: str, outcome: Outcome) -> bool:
+        """False only when another worker holds the message now; a store failure still lets
+        this worker deliver (it holds the only answer)."""
         try:
-            await self._dedupe.publish(key, outcome)
+            return await self._dedupe.publish(key, outcome)
         except StoreError as exc:
             log.warning("wechat: could not record an answer for retries (%s)", exc)
+            return True
 
     def _spawn(self, coro: Coroutine[Any, Any, list[str]]) -> asyncio.Task[list[str]]:
         task = asyncio.get_running_loop().create_task(coro)

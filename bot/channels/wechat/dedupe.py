@@ -1,23 +1,46 @@
-"""Running each WeChat message once, however often WeChat delivers it.
+"""Running each WeChat message once, however often WeChat delivers it, whichever worker dies.
 
 WeChat repeats a request up to 3 times when it gets no answer in 5 s. The first delivery
-claims the message's key in the store (`claim_once`, shared by every worker); it alone runs
-the conversation and publishes the outcome (`set_result`). A later delivery waits for that
-outcome: through an in-process future when the first delivery is in this worker, by polling
-the store when it is in another.
+claims the message's key in the store under a short lease (`claim_lease`, shared by every
+worker) and renews the lease while it works; it alone runs the conversation and publishes the
+outcome (`settle_lease`). A later delivery waits for that outcome: through an in-process future
+when the first delivery is in this worker, by polling the store when it is in another.
+
+When the worker answering dies (killed, out of memory), it stops renewing: once its lease has
+run out, the retry polling for the outcome takes the claim over and answers itself (`wait`
+returns TAKEN_OVER). Should the first worker turn out to be alive after all (stalled longer
+than a lease), its `publish` finds the claim gone and it stays silent, so exactly one answers;
+the conversation itself runs a message once in any case (`once` in bot/service.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import logging
+import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Final
 
-from bot.store.base import Store
+from bot.store.base import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 NAMESPACE = "wechat"
 TTL = 120.0  # covers WeChat's three tries (3 × 5 s) with a wide margin
+# How long a retry waits for a worker that stopped renewing before taking over. Renewed every
+# third of it, so a live worker has two chances to renew before anyone may take over.
+LEASE = 3.0
+
+
+class _TakenOver:
+    def __repr__(self) -> str:
+        return "TAKEN_OVER"
+
+
+TAKEN_OVER: Final = _TakenOver()
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,47 +61,113 @@ class Outcome:
         return cls(value if isinstance(value, str) else None)
 
 
+@dataclass
+class _Claim:
+    token: str
+    future: asyncio.Future[Outcome]
+    timer: asyncio.TimerHandle | None = None
+    renewing: set[asyncio.Task[Any]] = field(default_factory=set)
+
+
 class Dedupe:
-    def __init__(self, store: Store, ttl: float = TTL, poll: float = 0.02) -> None:
+    def __init__(
+        self, store: Store, ttl: float = TTL, poll: float = 0.02, lease: float = LEASE
+    ) -> None:
         self._store = store
         self._ttl = ttl
         self._poll = poll
-        self._local: dict[str, asyncio.Future[Outcome]] = {}
+        self._lease = lease
+        self._local: dict[str, _Claim] = {}
 
     async def claim(self, key: str) -> bool:
         """True for the first delivery of `key`; it must then `publish` an outcome."""
-        first = await self._store.claim_once(NAMESPACE, key, self._ttl)
+        token = _token()
+        first = await self._store.claim_lease(NAMESPACE, key, token, self._lease, self._ttl)
         if first:
-            self._local[key] = asyncio.get_running_loop().create_future()
+            self._hold(key, token)
         return first
 
-    async def publish(self, key: str, outcome: Outcome) -> None:
+    async def publish(self, key: str, outcome: Outcome) -> bool:
+        """Record the outcome for retries. False when another worker has taken the message
+        over meanwhile: it answers, this worker must not. Raises StoreError."""
+        claim = self._local.pop(key, None)
+        if claim is not None and claim.timer is not None:
+            claim.timer.cancel()
         try:
-            await self._store.set_result(NAMESPACE, key, outcome.encode(), self._ttl)
+            if claim is None:  # not claimed here (a test, or a bug): record it anyway
+                await self._store.set_result(NAMESPACE, key, outcome.encode(), self._ttl)
+                return True
+            return await self._store.settle_lease(
+                NAMESPACE, key, claim.token, outcome.encode(), self._ttl
+            )
         finally:
-            future = self._local.pop(key, None)
-            if future is not None and not future.done():
-                future.set_result(outcome)
+            if claim is not None and not claim.future.done():
+                claim.future.set_result(outcome)
 
-    async def wait(self, key: str, within: float) -> Outcome | None:
-        """The first delivery's outcome, or None when it is not ready within `within` s."""
+    async def wait(self, key: str, within: float) -> Outcome | _TakenOver | None:
+        """The first delivery's outcome; TAKEN_OVER when its worker stopped renewing and this
+        caller now holds the claim (it must run the message and `publish`); None when neither
+        happened within `within` s."""
         deadline = time.monotonic() + within
         while True:
-            future = self._local.get(key)
-            if future is not None:
+            claim = self._local.get(key)
+            if claim is not None:  # the first delivery is in this process, alive
                 try:
                     return await asyncio.wait_for(
-                        asyncio.shield(future), max(0.0, deadline - time.monotonic())
+                        asyncio.shield(claim.future), max(0.0, deadline - time.monotonic())
                     )
                 except TimeoutError:
                     return None
             raw = await self._store.get_result(NAMESPACE, key)
             if raw is not None:
                 return Outcome.decode(raw)
+            token = _token()
+            if await self._store.claim_lease(NAMESPACE, key, token, self._lease, self._ttl):
+                self._hold(key, token)
+                return TAKEN_OVER
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
             await asyncio.sleep(min(self._poll, left))
 
+    def _hold(self, key: str, token: str) -> None:
+        loop = asyncio.get_running_loop()
+        claim = _Claim(token, loop.create_future())
+        self._local[key] = claim
+        # A timer, not a task: most messages are answered long before the first renewal, and
+        # a cancelled timer costs next to nothing.
+        claim.timer = loop.call_later(self._lease / 3, self._renew, key, claim)
 
-__all__ = ["NAMESPACE", "TTL", "Dedupe", "Outcome"]
+    def _renew(self, key: str, claim: _Claim) -> None:
+        task = asyncio.get_running_loop().create_task(self._renew_now(key, claim))
+        claim.renewing.add(task)
+        task.add_done_callback(claim.renewing.discard)
+
+    async def _renew_now(self, key: str, claim: _Claim) -> None:
+        if self._local.get(key) is not claim:
+            return  # published meanwhile
+        try:
+            kept = await self._store.renew_lease(NAMESPACE, key, claim.token, self._lease)
+        except StoreError as exc:
+            # Keep trying: the lease may outlast a short outage.
+            log.warning("wechat: could not renew the claim of a message (%s)", exc)
+            kept = True
+        if not kept:
+            log.warning("wechat: another worker took over a message still being answered here")
+            return
+        if self._local.get(key) is claim:
+            loop = asyncio.get_running_loop()
+            claim.timer = loop.call_later(self._lease / 3, self._renew, key, claim)
+
+
+# Claim tokens: unique across workers (a random prefix per process) and within one (a counter);
+# cheaper than asking the operating system for random bytes on every message.
+_PREFIX = secrets.token_hex(6)
+_SERIAL = itertools.count(1)
+
+
+def _token() -> str:
+    return f"{_PREFIX}{next(_SERIAL):x}"
+
+
+__all__ = ["LEASE", "NAMESPACE", "TAKEN_OVER", "TTL", "Dedupe", "Outcome"]

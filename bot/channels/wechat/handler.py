@@ -7,7 +7,6 @@ dialogs/flow.yaml: /start, 重新开始, 人工, 帮助.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -15,6 +14,7 @@ from bot.channels.render import render_replies
 from bot.channels.texts import ChannelTexts
 from bot.channels.wechat.parse import Message
 from bot.dialog.replies import Reply
+from bot.logs import pseudonym
 
 CHANNEL = "wechat"
 TEXT_KEYS = ("wechat.media", "wechat.busy")
@@ -28,14 +28,16 @@ MEDIA_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "l
 class ServiceLike(Protocol):
     """The part of bot.service.Service a channel uses."""
 
-    async def handle(self, channel: str, user: str, text: str) -> Sequence[Reply]: ...
+    async def handle(
+        self, channel: str, user: str, text: str, *, once: str | None = None
+    ) -> Sequence[Reply]: ...
 
     async def forget(self, channel: str, user: str) -> None: ...
 
 
 def user_tag(openid: str) -> str:
-    """An openid as it may appear in logs: a short hash, never the id itself."""
-    return "u:" + hashlib.sha256(openid.encode("utf-8")).hexdigest()[:10]
+    """An openid as it may appear in logs: its keyed pseudonym, never the id itself."""
+    return pseudonym(CHANNEL, openid)
 
 
 class Handler:
@@ -47,7 +49,7 @@ class Handler:
     async def answer(self, msg: Message) -> str | None:
         """The full answer text, or None when nothing is to be said."""
         if msg.msg_type == "text":
-            return await self._talk(msg.from_user, msg.content)
+            return await self._talk(msg, msg.content)
         if msg.msg_type == "event":
             return await self._event(msg)
         # Pictures, voice, video, places, links and types WeChat may add later.
@@ -58,16 +60,18 @@ class Handler:
 
     async def _event(self, msg: Message) -> str | None:
         if msg.event == "subscribe":
-            return await self._talk(msg.from_user, GREETING_COMMAND)
+            return await self._talk(msg, GREETING_COMMAND)
         if msg.event == "unsubscribe":
             await self._service.forget(CHANNEL, msg.from_user)
             return None
         if msg.event == "click" and msg.event_key in CLICK_COMMANDS:
-            return await self._talk(msg.from_user, CLICK_COMMANDS[msg.event_key])
+            return await self._talk(msg, CLICK_COMMANDS[msg.event_key])
         return None  # VIEW, SCAN, LOCATION reports, template results: nothing to say
 
-    async def _talk(self, openid: str, text: str) -> str | None:
-        replies = await self._service.handle(CHANNEL, openid, text)
+    async def _talk(self, msg: Message, text: str) -> str | None:
+        # The message's id goes along so that a redelivery taken over by another worker after
+        # this one saved the turn gets the same replies rather than a second turn.
+        replies = await self._service.handle(CHANNEL, msg.from_user, text, once=msg.dedupe_key)
         return render_replies(replies) or None
 
 

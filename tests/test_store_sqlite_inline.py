@@ -1,0 +1,254 @@
+"""The SQLite store's fast path (issue 5): statements inline on the event loop, falling back to
+the worker thread when the file is busy; a conversation turn in few statements; the WAL kept
+bounded by checkpoints the loop does not wait for."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from store_contract import ALICE, lines
+
+from bot.store import sqlite_worker
+from bot.store.base import LockTimeout, Store, TranscriptLine, TurnScope, UserKey
+from bot.store.sqlite import TOUCH_GRAIN_US, SqliteStore
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    s = SqliteStore(tmp_path / "inline.db")
+    await s.open()
+    yield s
+    await s.close()
+
+
+def _hold_write_lock(path: Path, held: threading.Event, release: threading.Event) -> None:
+    """Another connection (another process, for all SQLite can tell) holding the write lock."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    conn.execute("INSERT INTO kv(key, value) VALUES ('other', 'x')")
+    held.set()
+    release.wait(10)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+async def test_a_busy_file_sends_the_write_to_the_worker_without_blocking_the_loop(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    held, release = threading.Event(), threading.Event()
+    other = threading.Thread(target=_hold_write_lock, args=(tmp_path / "inline.db", held, release))
+    other.start()
+    try:
+        assert await asyncio.to_thread(held.wait, 10)
+        write = asyncio.create_task(store.save_session(ALICE, {"step": "grade"}))
+        ticks = 0
+        while ticks < 5:  # the loop keeps turning while the write waits for the lock
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not write.done()
+        release.set()
+        await asyncio.wait_for(write, 10)
+    finally:
+        release.set()
+        await asyncio.to_thread(other.join, 10)
+    assert store._worker.fallbacks >= 1
+    assert await store.load_session(ALICE) == {"step": "grade"}
+    assert await store.kv_get("other") == "x"
+
+
+async def test_a_turn_loads_under_the_lock_and_releases_it_with_the_save(
+    tmp_path: Path,
+) -> None:
+    a, b = SqliteStore(tmp_path / "t.db"), SqliteStore(tmp_path / "t.db")  # two processes
+    await a.open()
+    await b.open()
+    try:
+        await a.save_session(ALICE, {"n": 1})
+        async with a.turn(ALICE) as scope:
+            assert scope.loaded == {"n": 1}
+            with pytest.raises(LockTimeout):
+                async with b.turn(ALICE, timeout=0.2):
+                    pytest.fail("two turns of one user at once")
+            await scope.save({"n": 2}, lines(2), last=True)
+            # Released by the save itself: the other store gets in before this scope ends.
+            async with b.turn(ALICE, timeout=0.5) as other:
+                assert other.loaded == {"n": 2}
+                await other.save({"n": 3}, lines(1, start=2))
+        async with a.turn(ALICE, timeout=0.5) as scope:
+            assert scope.loaded == {"n": 3}
+        assert await a.transcript(ALICE) == lines(3)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def test_a_failed_save_leaves_the_lock_free(store: SqliteStore) -> None:
+    bad = [TranscriptLine(datetime(2026, 1, 1), "user", "naive time")]  # refused: no tzinfo
+    with pytest.raises(ValueError):
+        async with store.turn(ALICE) as scope:
+            await scope.save({"n": 1}, bad, last=True)
+    assert await store.load_session(ALICE) is None  # nothing half written
+    async with store.turn(ALICE, timeout=0.2) as scope:
+        assert scope.loaded is None
+
+
+async def test_the_default_turn_is_lock_load_save_and_append(store: SqliteStore) -> None:
+    # What every backend gets from bot/store/base.py unless it overrides `turn`.
+    async with Store.turn(store, ALICE) as scope:
+        assert type(scope) is TurnScope
+        assert scope.loaded is None
+        await scope.save({"n": 1}, lines(1), last=True)
+        with pytest.raises(LockTimeout):
+            async with store.lock(ALICE, timeout=0.1):
+                pass
+    assert await store.load_session(ALICE) == {"n": 1}
+    assert await store.transcript(ALICE) == lines(1)
+
+
+async def test_an_expired_claim_starts_afresh_without_its_answer(store: SqliteStore) -> None:
+    assert await store.claim_once("wx", "1", ttl=0.1)
+    await store.set_result("wx", "1", "first answer", ttl=0.1)
+    await asyncio.sleep(0.2)
+    assert await store.claim_once("wx", "1", ttl=30)
+    assert await store.get_result("wx", "1") is None
+    assert not await store.claim_once("wx", "1", ttl=30)
+
+
+async def test_a_value_kept_for_good_is_never_replaced_if_absent(store: SqliteStore) -> None:
+    await store.kv_set("k", "forever")
+    assert not await store.kv_set_if_absent("k", "other", ttl=1)
+    assert await store.kv_get("k") == "forever"
+
+
+async def test_last_touch_is_kept_to_the_minute(tmp_path: Path) -> None:
+    now = [datetime(2026, 11, 20, tzinfo=UTC)]
+    store = SqliteStore(tmp_path / "touch.db", clock=lambda: now[0])
+    await store.open()
+    try:
+
+        async def touched() -> int:
+            rows = await store._query("SELECT touched_us FROM users")
+            return int(rows[0][0])
+
+        await store.save_session(ALICE, {})
+        first = await touched()
+        now[0] += timedelta(seconds=30)
+        await store.append_transcript(ALICE, lines(1))
+        assert await touched() == first  # not rewritten on every message
+        now[0] += timedelta(seconds=31)
+        await store.save_session(ALICE, {})
+        assert await touched() == first + 61_000_000
+        assert TOUCH_GRAIN_US == 60_000_000
+        now[0] -= timedelta(days=1)  # a clock set back is followed, as before
+        await store.save_session(ALICE, {})
+        assert await touched() < first
+    finally:
+        await store.close()
+
+
+def _wal_sequence(wal: Path) -> int:
+    """The WAL header's checkpoint sequence number: bumped each time the WAL starts over."""
+    with wal.open("rb") as f:
+        return int.from_bytes(f.read(16)[12:16], "big")
+
+
+async def test_the_loop_finishes_a_checkpoint_so_the_wal_starts_over(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    # Under steady load inline commits go on while the worker checkpoints, so the WAL is never
+    # entirely copied and would never start over: it would grow for as long as the load lasts.
+    worker, wal = store._worker, tmp_path / "inline.db-wal"
+
+    async def write(n: int) -> None:
+        for i in range(n):
+            await store.save_turn(UserKey("wechat", f"u{i % 7}"), {"pad": "填" * 300}, lines(1))
+
+    await write(60)
+    pages = await worker.call(worker._checkpoint_work)
+    assert pages > 0
+    await write(5)  # committed while the worker was copying
+    before = _wal_sequence(wal)
+    await write(1)
+    assert _wal_sequence(wal) == before  # not entirely copied: the WAL goes on growing
+
+    done: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    done.set_result(sqlite_worker.WAL_RESTART_PAGES)  # the worker found the WAL big
+    worker._finish_checkpoint(done)
+    await write(1)
+    assert _wal_sequence(wal) == before + 1  # started over from its beginning
+
+
+async def test_checkpoints_are_asked_of_the_worker_every_so_many_commits(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[int] = []
+    real = store._worker._checkpoint_work
+
+    def spy() -> int:
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(store._worker, "_checkpoint_work", spy)
+    for i in range(sqlite_worker.CHECKPOINT_EVERY * 3):
+        await store.kv_set("k", str(i))
+        await asyncio.sleep(0)
+    assert 1 <= len(asked) <= 3
+
+
+async def test_memory_store_runs_everything_on_its_one_connection() -> None:
+    store = SqliteStore(":memory:")
+    await store.open()
+    try:
+        await store.save_session(ALICE, {"a": 1})
+        async with store.turn(ALICE) as scope:
+            assert scope.loaded == {"a": 1}
+            await scope.save({"a": 2}, lines(1), last=True)
+        assert await store.load_session(ALICE) == {"a": 2}
+        assert await store.purge(datetime.now(UTC) + timedelta(days=1)) == 2
+    finally:
+        await store.close()
+
+
+async def test_states_json_round_trip_with_any_text(store: SqliteStore) -> None:
+    state: dict[str, Any] = {
+        "text": '引号"、反斜杠\\、换行\n、emoji 🙂、\u2028',
+        "n": [1, 2.5, None, True, 10**15],
+        "nested": {"k": {"v": []}},
+    }
+    await store.save_session(ALICE, state)
+    assert await store.load_session(ALICE) == state
+    # Written by json before orjson was used (NaN is only json's): still read.
+    await store._write1(
+        "UPDATE sessions SET state = ? WHERE channel = ? AND user = ?",
+        '{"x": NaN, "y": "旧"}',
+        ALICE.channel,
+        ALICE.user,
+    )
+    loaded = await store.load_session(ALICE)
+    assert loaded is not None
+    assert loaded["y"] == "旧"
+    assert math.isnan(loaded["x"])
+
+
+async def test_inline_calls_are_quick(store: SqliteStore) -> None:
+    # The point of running them inline: a message's statements cost microseconds, not a
+    # thread hop each. Generous bound: a loaded CI machine must pass it too.
+    started = time.perf_counter()
+    for i in range(200):
+        async with store.turn(UserKey("wechat", f"u{i % 10}")) as scope:
+            await scope.save({"i": i}, lines(2), last=True)
+    assert (time.perf_counter() - started) / 200 < 0.01
+
+
+async def test_what_only_json_can_write_is_still_written(store: SqliteStore) -> None:
+    await store.save_session(ALICE, {"big": 10**30, "keys": {1: "one"}})
+    assert await store.load_session(ALICE) == {"big": 10**30, "keys": {"1": "one"}}
