@@ -28,7 +28,7 @@ def test_unsubscribe_forgets_the_user(start: Callable[..., Running], env: dict[s
 
 
 @pytest.mark.parametrize(
-    ("key", "command"), [("restart", "重新开始"), ("human", "人工"), ("help", "帮助")]
+    ("key", "command"), [("restart", "/restart"), ("human", "/human"), ("help", "/help")]
 )
 def test_menu_clicks_act_like_commands(
     key: str, command: str, start: Callable[..., Running], env: dict[str, str]

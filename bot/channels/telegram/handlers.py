@@ -34,9 +34,9 @@ from bot.store.base import Store, StoreError
 log = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-# Bot commands and the words the conversation understands for them. /start is passed on as
-# is: the dialog greets on it like on a first message.
-COMMANDS = {"start": "/start", "restart": "重新开始", "human": "人工", "help": "帮助"}
+# Bot commands the conversation understands (dialogs/flow.yaml `commands` lists the slash forms
+# beside the Chinese words). /start greets like a first message.
+COMMANDS = {"start": "/start", "restart": "/restart", "human": "/human", "help": "/help"}
 # Buttons stay usable this long; older presses are answered as stale.
 BUTTON_TTL = 30 * 24 * 3600.0
 

@@ -20,7 +20,8 @@ CHANNEL = "wechat"
 TEXT_KEYS = ("wechat.media", "wechat.busy")
 
 # Menu buttons (CLICK events) configured with these keys act like typed commands.
-CLICK_COMMANDS = {"restart": "重新开始", "human": "人工", "help": "帮助"}
+# The slash forms are among the command words of dialogs/flow.yaml, whatever the Chinese wording.
+CLICK_COMMANDS = {"restart": "/restart", "human": "/human", "help": "/help"}
 GREETING_COMMAND = "/start"  # a new follower gets the dialog's start
 MEDIA_TYPES = frozenset({"image", "voice", "video", "shortvideo", "location", "link", "file"})
 
