@@ -28,6 +28,7 @@ from bot.server.api import RulesAPI
 from bot.server.metrics_route import ROUTE as METRICS_ROUTE
 from bot.server.mounts import MOUNTS, describe, load_mounts
 from bot.server.observe import Observe
+from bot.server.retention import RetentionMount
 from bot.server.settings import ServerSettings
 from bot.server.wiring import make_matcher, make_service, make_store
 from bot.store.base import Store
@@ -54,6 +55,9 @@ def build_app(
     service = service or make_service(store, rules, matcher)
     mounts = load_mounts(env, service, store, registry)
     log.info(describe(mounts))
+    flow = getattr(getattr(service, "engine", None), "flow", None)
+    if flow is not None:  # a test's stand-in service has no engine
+        mounts.append(RetentionMount(store, flow.session.retention_days))
 
     # Channel routes first: the router tries routes in order, and they take nearly all requests.
     routes: list[BaseRoute] = [route for mount in mounts for route in mount.routes]

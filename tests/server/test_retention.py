@@ -1,0 +1,53 @@
+"""The server erases sessions and transcripts older than the retention on its own."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bot.server.app import build_app
+from bot.server.retention import RetentionMount
+from bot.store.base import TranscriptLine, UserKey
+from bot.store.sqlite import SqliteStore
+
+KEY = UserKey("wechat", "oRetention")
+
+
+async def _store_with_a_user(path: Path) -> SqliteStore:
+    store = SqliteStore(str(path))
+    await store.open()
+    await store.save_session(KEY, {"step": "certificate"})
+    line = TranscriptLine(datetime.now(UTC), "user", "我的基数是23456")
+    await store.append_transcript(KEY, [line])
+    return store
+
+
+async def test_purge_runs_at_startup_and_erases_what_is_too_old(tmp_path: Path) -> None:
+    store = await _store_with_a_user(tmp_path / "r.db")
+    # Seen from three days on, with a retention of one day, today's data is too old.
+    later = RetentionMount(store, days=1, clock=lambda: datetime.now(UTC) + timedelta(days=3))
+    await later.startup()
+    for _ in range(100):
+        if later.runs:
+            break
+        await asyncio.sleep(0.01)
+    await later.shutdown()
+    assert later.runs == 1
+    assert await store.load_session(KEY) is None
+    assert await store.transcript(KEY) == []
+    await store.close()
+
+
+async def test_recent_data_is_kept(tmp_path: Path) -> None:
+    store = await _store_with_a_user(tmp_path / "k.db")
+    now = RetentionMount(store, days=1)
+    assert await now.purge_once() == 0
+    assert await store.load_session(KEY) == {"step": "certificate"}
+    await store.close()
+
+
+def test_the_server_runs_it_with_the_flow_retention(tmp_path: Path) -> None:
+    app = build_app({"JIFEN_STORE": f"sqlite:///{tmp_path / 's.db'}"})
+    retention = [m for m in app.state.mounts.values() if isinstance(m, RetentionMount)]
+    assert [m.days for m in retention] == [180]  # dialogs/flow.yaml session.retention_days
