@@ -155,8 +155,14 @@ class FairLocks:
         # Listening from the first lock on, so that the first contended hand-over is quick too.
         self._wakeups.start()
         turn = self._wakeups.expect(token)
+        task = asyncio.current_task()
         try:
             while True:
+                # A cancellation swallowed on the way (inside the Redis client, or by a pause's
+                # timeout firing at the same moment) still marks the task: honour it, or a
+                # cancelled waiter would hold its place in the queue until `wait` runs out.
+                if task is not None and task.cancelling():
+                    raise asyncio.CancelledError
                 # Cleared before asking, so a wake-up published meanwhile is not lost.
                 turn.clear()
                 async with asyncio.timeout(self._call):
