@@ -159,9 +159,6 @@ class Service:
     async def forget(self, channel: str, user: str) -> None:
         await forget_user(self.store, UserKey(channel, user))
 
-    async def _load(self, key: UserKey) -> SessionState | None:
-        return self._decode(key, await self.store.load_session(key))
-
     def _decode(self, key: UserKey, raw: dict[str, Any] | None) -> SessionState | None:
         if raw is None:
             return None

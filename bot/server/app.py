@@ -55,9 +55,11 @@ def build_app(
     service = service or make_service(store, rules, matcher)
     mounts = load_mounts(env, service, store, registry)
     log.info(describe(mounts))
+    # Background work that is not a channel: started and stopped with them.
+    background: list[ChannelMount] = []
     flow = getattr(getattr(service, "engine", None), "flow", None)
     if flow is not None:  # a test's stand-in service has no engine
-        mounts.append(RetentionMount(store, flow.session.retention_days))
+        background.append(RetentionMount(store, flow.session.retention_days))
 
     # Channel routes first: the router tries routes in order, and they take nearly all requests.
     routes: list[BaseRoute] = [route for mount in mounts for route in mount.routes]
@@ -65,11 +67,14 @@ def build_app(
     routes += RulesAPI(rules, matcher).routes
 
     app = Starlette(
-        routes=routes, lifespan=_lifespan(store, mounts), middleware=[Middleware(Observe)]
+        routes=routes,
+        lifespan=_lifespan(store, [*mounts, *background]),
+        middleware=[Middleware(Observe)],
     )
     app.state.store = store
     app.state.service = service
     app.state.mounts = {m.name: m for m in mounts}
+    app.state.background = background
     return app
 
 

@@ -49,5 +49,6 @@ async def test_recent_data_is_kept(tmp_path: Path) -> None:
 
 def test_the_server_runs_it_with_the_flow_retention(tmp_path: Path) -> None:
     app = build_app({"JIFEN_STORE": f"sqlite:///{tmp_path / 's.db'}"})
-    retention = [m for m in app.state.mounts.values() if isinstance(m, RetentionMount)]
+    assert "retention" not in app.state.mounts  # channels only
+    retention = [m for m in app.state.background if isinstance(m, RetentionMount)]
     assert [m.days for m in retention] == [180]  # dialogs/flow.yaml session.retention_days
