@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +17,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+
+from auxil.live import serving
 
 APPID = "wx0123456789abcdef"
 SECRET = "s3cr3t-app-secret-for-tests"
@@ -38,6 +42,7 @@ class WeChatDouble:
     refused: list[dict[str, Any]] = field(default_factory=list)
     fail_next_send: int | None = None  # an errcode to answer once (e.g. 45015)
     changed: threading.Condition = field(default_factory=threading.Condition)
+    url: str = ""  # where it is served (JIFEN_WECHAT_API_BASE), set by `served_wechat_double`
 
     def expire_token(self) -> None:
         """WeChat forgot the token (as after another party's refresh)."""
@@ -82,3 +87,12 @@ class WeChatDouble:
                 Route("/cgi-bin/message/custom/send", self.send, methods=["POST"]),
             ]
         )
+
+
+@contextmanager
+def served_wechat_double() -> Iterator[WeChatDouble]:
+    """A fresh double served on a free loopback port, its `url` set, stopped afterwards."""
+    double = WeChatDouble()
+    with serving(double.app()) as live:
+        double.url = live.url
+        yield double

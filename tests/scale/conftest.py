@@ -7,8 +7,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from auxil.live import LiveServer
-from auxil.wechat_double import APPID, SECRET, WeChatDouble
+from auxil.wechat_double import APPID, SECRET, WeChatDouble, served_wechat_double
 from auxil.wechat_wire import TOKEN
 from store.redis_server import RedisServer
 
@@ -33,14 +32,8 @@ def redis(tmp_path: Path) -> Iterator[RedisServer]:
 @pytest.fixture
 def double() -> Iterator[WeChatDouble]:
     """WeChat's customer-service API: answers that miss the passive reply arrive here."""
-    d = WeChatDouble()
-    live = LiveServer(d.app())
-    live.start()
-    d.url = live.url  # type: ignore[attr-defined]
-    try:
+    with served_wechat_double() as d:
         yield d
-    finally:
-        live.stop()
 
 
 @pytest.fixture
@@ -54,7 +47,7 @@ def cluster(tmp_path: Path, redis: RedisServer, double: WeChatDouble) -> Iterato
             "JIFEN_WECHAT_TOKEN": TOKEN,
             "JIFEN_WECHAT_APPID": APPID,
             "JIFEN_WECHAT_SECRET": SECRET,
-            "JIFEN_WECHAT_API_BASE": double.url,  # type: ignore[attr-defined]
+            "JIFEN_WECHAT_API_BASE": double.url,
             **env,
         }
         workdir = tmp_path / f"cluster{len(started)}"

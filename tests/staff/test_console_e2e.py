@@ -19,7 +19,7 @@ import pytest
 from auxil.live import LiveServer, serving
 from auxil.telegram_double import BotApiDouble
 from auxil.telegram_updates import UpdateFactory
-from auxil.wechat_double import APPID, SECRET, WeChatDouble
+from auxil.wechat_double import APPID, SECRET, WeChatDouble, served_wechat_double
 from auxil.wechat_wire import TOKEN, plain_params, reply_fields, text_xml
 
 from .stack import PASSWORDS, add_accounts, staff_app
@@ -53,14 +53,8 @@ def telegram_double() -> Iterator[BotApiDouble]:
 
 @pytest.fixture
 def wechat_double() -> Iterator[WeChatDouble]:
-    double = WeChatDouble()
-    live = LiveServer(double.app())
-    live.start()
-    double.url = live.url  # type: ignore[attr-defined]
-    try:
+    with served_wechat_double() as double:
         yield double
-    finally:
-        live.stop()
 
 
 @pytest.fixture
@@ -81,7 +75,7 @@ def running(
         "JIFEN_WECHAT_TOKEN": TOKEN,
         "JIFEN_WECHAT_APPID": APPID,
         "JIFEN_WECHAT_SECRET": SECRET,
-        "JIFEN_WECHAT_API_BASE": wechat_double.url,  # type: ignore[attr-defined]
+        "JIFEN_WECHAT_API_BASE": wechat_double.url,
         "JIFEN_WECHAT_BUDGET": "4.5",  # passive answers even on a busy test machine
         "JIFEN_STAFF_HOURS": "周一至周五 9:00–17:30",
     }

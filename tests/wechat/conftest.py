@@ -10,7 +10,7 @@ import pytest
 from auxil.live import LiveServer
 from auxil.memstore import MemoryStore
 from auxil.services import EchoService, Instrumented
-from auxil.wechat_double import APPID, SECRET, WeChatDouble
+from auxil.wechat_double import APPID, SECRET, WeChatDouble, served_wechat_double
 from auxil.wechat_wire import TOKEN, SafeModeWire, random_aes_key
 
 from bot.rules.ruleset import Ruleset, load_ruleset
@@ -30,14 +30,8 @@ def matcher(rules: Ruleset) -> Any:
 
 @pytest.fixture
 def double() -> Iterator[WeChatDouble]:
-    d = WeChatDouble()
-    live = LiveServer(d.app())
-    live.start()
-    d.url = live.url  # type: ignore[attr-defined]
-    try:
+    with served_wechat_double() as d:
         yield d
-    finally:
-        live.stop()
 
 
 @pytest.fixture
@@ -57,7 +51,7 @@ def env(double: WeChatDouble, aes_key: str) -> dict[str, str]:
         "JIFEN_WECHAT_APPID": APPID,
         "JIFEN_WECHAT_SECRET": SECRET,
         "JIFEN_WECHAT_AES_KEY": aes_key,
-        "JIFEN_WECHAT_API_BASE": double.url,  # type: ignore[attr-defined]
+        "JIFEN_WECHAT_API_BASE": double.url,
     }
 
 
