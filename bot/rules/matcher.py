@@ -97,7 +97,9 @@ class Matcher:
 
     def __init__(self, ruleset: Any, rules_dir: Path | None = None) -> None:
         folder = rules_dir or getattr(ruleset, "folder", None) or default_rules_dir()
-        self.norm = Normaliser.from_rules_dir(Path(folder))
+        # A loaded Ruleset already holds the matcher's data; test fixtures may not.
+        loaded = getattr(ruleset, "normaliser", None)
+        self.norm = loaded if loaded is not None else Normaliser.from_rules_dir(Path(folder))
         # The same fillers in pinyin strip Latin queries (yijian zhengshu); short ones (a, de,
         # ma) are left out, they would eat the end of a name.
         self.latin_norm = Normaliser(
@@ -106,7 +108,10 @@ class Matcher:
                 suffixes=_pinyin_words(self.norm.data.suffixes),
             )
         )
-        self.typos = load_typos(Path(folder) / "typos.yaml", self.norm.clean)
+        typos = getattr(ruleset, "typos", None)
+        self.typos = (
+            typos if typos is not None else load_typos(Path(folder) / "typos.yaml", self.norm.clean)
+        )
         self.skill, self.title = level_words_from(ruleset.grades, self.norm.clean)
         self.every = LevelWords({**self.title.words, **self.skill.words})
         self.index = NameIndex.build(ruleset.catalogue.entries, self.norm.clean, self.every)

@@ -50,6 +50,9 @@ class Ruleset:
     catalogue: Catalogue
     grades: Grades
     engine: Engine
+    # The matcher's data (rules/normalise.yaml, rules/typos.yaml), read once with the rest.
+    normaliser: Normaliser
+    typos: dict[str, tuple[str, ...]]
 
     def tier(self, entry: Entry, grade: Grade | None, on: date) -> int | None:
         return self.engine.tier(entry, grade, on)
@@ -144,8 +147,10 @@ def load_ruleset(folder: Path | None = None) -> Ruleset:
     catalogue = load_catalogue(folder / "catalogue", ids, tiers.zero_grades())
     # The matcher's own data: read here too, so that check-rules names any error in it.
     normaliser = Normaliser.from_rules_dir(folder)
-    load_typos(folder / "typos.yaml", normaliser.clean)
-    return Ruleset(folder, engine.version, sources, catalogue, engine.grades, engine)
+    typos = load_typos(folder / "typos.yaml", normaliser.clean)
+    return Ruleset(
+        folder, engine.version, sources, catalogue, engine.grades, engine, normaliser, typos
+    )
 
 
 @cache
