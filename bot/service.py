@@ -109,6 +109,7 @@ class Service:
             # unlock) in another: see Store.turn.
             async with self.store.turn(key, timeout=self.lock_timeout) as scope:
                 if once is not None and (again := recorded(scope.loaded, once)) is not None:
+                    metrics.dedupe_hit(key.channel)
                     log.info("message of %s was run before: same replies again", _who(key))
                     return again
                 metrics.message(key.channel)

@@ -35,6 +35,7 @@ def register(sub: Any) -> None:
 
 def serve(args: argparse.Namespace) -> int:
     from bot import logs
+    from bot.server.metrics_dir import ENV as METRICS_ENV
     from bot.server.metrics_dir import multiprocess_dir
 
     try:
@@ -48,6 +49,10 @@ def serve(args: argparse.Namespace) -> int:
         os.environ[logs.KEY_ENV] = os.urandom(32).hex()
     config = logs.log_config(level, fmt)
     logging.config.dictConfig(config)  # this process too: building the app logs already
+    if args.workers == 1 and not os.environ.get(METRICS_ENV):
+        # One process: its own registry is the whole server's. Multiprocess mode would cost a
+        # memory-mapped write and a pid check on every increment, several per message.
+        return _run(args, level, config)
     # Before anything imports prometheus_client: it chooses multiprocess mode at import.
     try:
         with multiprocess_dir():

@@ -41,14 +41,12 @@ def parse_answer(text: str, lex: Lexicon) -> Answer | None:
         for variant in _variants(candidate, lex):
             if variant in lex.answers:
                 return lex.answers[variant]
-        # "已经注册了", "不清楚怎么查": a word of two or more characters opening the reply.
-        best = max(
-            (w for w in lex.answers if len(w) >= 2 and candidate.startswith(w)),
-            key=len,
-            default=None,
-        )
-        if best is not None:
-            return lex.answers[best]
+        # "已经注册了", "不清楚怎么查": the longest word of two or more characters opening the
+        # reply (its prefixes looked up, longest first: not every word tried against it).
+        for end in range(len(candidate), 1, -1):
+            found = lex.answers.get(candidate[:end])
+            if found is not None:
+                return found
     return None
 
 

@@ -3,6 +3,7 @@ average wage in force in each month."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,6 +42,7 @@ def load_insurance_rule(path: Path, source_ids: set[str]) -> InsuranceRule:
     return InsuranceRule(window, required, applies)
 
 
+@functools.lru_cache(maxsize=64)  # a few days are asked about, many times each
 def window_of(rule: InsuranceRule, on: date) -> tuple[date, ...]:
     """The `window_months` full months before the month of `on` (最近1年内, INF)."""
     return tuple(add_months(on, -k) for k in range(rule.window_months, 0, -1))

@@ -11,6 +11,8 @@ from typing import cast
 from bot.rules.model import CONFIDENCES, Confidence
 from bot.rules.yamlfile import Fields, parse_date, read_yaml
 
+_REMEMBERED = 4096  # days remembered by period_at: some years of months, whatever is asked
+
 
 def add_months(day: date, months: int) -> date:
     """First day of the month `months` after (or before) the month of `day`."""
@@ -36,9 +38,22 @@ class DatedParameter:
         self.periods = sorted(periods, key=lambda p: p.start)
         self._starts = [p.start for p in self.periods]
         self.valid_for_months = valid_for_months
+        # An assessment asks for each month of its 12-month window, several times a turn; the
+        # answers never change once loaded, and the months asked are few.
+        self._at: dict[date, Period | None] = {}
 
     def period_at(self, day: date) -> Period | None:
         """The period in force on `day`, or None before the first or after the last expired."""
+        try:
+            return self._at[day]
+        except KeyError:
+            pass
+        found = self._find(day)
+        if len(self._at) < _REMEMBERED:
+            self._at[day] = found
+        return found
+
+    def _find(self, day: date) -> Period | None:
         i = bisect.bisect_right(self._starts, day) - 1
         if i < 0:
             return None

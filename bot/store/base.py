@@ -130,6 +130,9 @@ class Store(ABC):
     # Dedupe with takeover: a claim held under a short lease that its holder renews while it
     # works, so that when a worker dies mid-answer a retry on another worker can take over.
     # The defaults suit a store used by one process (nobody to take over from): claim_once.
+    # `leases` says whether a backend implements them; channels that find it False leave the
+    # dedupe of redeliveries to the turn's own record (bot/once.py, LocalDedupe).
+    leases: bool = False
 
     async def claim_lease(
         self, namespace: str, msg_id: str, token: str, lease: float, ttl: float

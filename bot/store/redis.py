@@ -82,6 +82,8 @@ def _utcnow() -> datetime:
 class RedisStore(Store):
     """Store on Redis >= 6 (scripts read TIME and publish); see the module docstring."""
 
+    leases = True  # claim_lease / renew_lease / settle_lease: redis_lease.py
+
     def __init__(
         self,
         url: str,

@@ -63,7 +63,7 @@ class Instrumented:
             await asyncio.to_thread(gate.wait, 30)
         if self.fail is not None:
             raise self.fail
-        result: Sequence[Reply] = await self.inner.handle(channel, user, text)
+        result: Sequence[Reply] = await self.inner.handle(channel, user, text, once=once)
         return result
 
     async def forget(self, channel: str, user: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import pytest
 from auxil.live import serving
@@ -156,3 +157,46 @@ async def test_a_dropped_request_still_gets_its_answer_by_api() -> None:
     assert sender.sent == [("oDrop", "答：你好")]
     retry = await responder.respond(msg)
     assert retry.passive is None  # the answer went out by API; a retry must not repeat it
+
+
+async def test_local_dedupe_lets_one_worker_deliver_a_late_answer(tmp_path: Path) -> None:
+    """Two workers on one SQLite file: in time, each answers from its own memory and the
+    session's record; once an answer has gone late, only the worker that recorded that first
+    delivers it, and a retry anywhere answers `success`."""
+    from bot.channels.wechat.dedupe import LocalDedupe, Outcome
+    from bot.store.sqlite import SqliteStore
+
+    a_store, b_store = SqliteStore(tmp_path / "d.db"), SqliteStore(tmp_path / "d.db")
+    await a_store.open()
+    await b_store.open()
+    try:
+        a, b = LocalDedupe(a_store), LocalDedupe(b_store)
+        # In time: no store record, a retry on the same worker gets the answer from memory.
+        assert await a.claim("m1")
+        assert await a.publish("m1", Outcome("答复"))
+        assert not await a.claim("m1")
+        assert await a.wait("m1", 1) == Outcome("答复")
+        assert await b_store.get_result("wechat", "m1") is None
+        # Late on both workers (the retry reached b while a was still busy): one delivers.
+        assert await a.claim("m2")
+        assert await b.claim("m2")
+        assert await a.publish("m2", Outcome(None))
+        assert not await b.publish("m2", Outcome(None))
+        # A third delivery, on a worker that never saw the message, answers `success`.
+        c = LocalDedupe(b_store)
+        assert not await c.claim("m2")
+        assert await c.wait("m2", 1) == Outcome(None)
+    finally:
+        await a_store.close()
+        await b_store.close()
+
+
+async def test_local_dedupe_forgets_the_oldest_outcomes_past_its_bound() -> None:
+    from bot.channels.wechat.dedupe import LocalDedupe, Outcome
+
+    dedupe = LocalDedupe(MemoryStore(), keep=2)
+    for key in ("k1", "k2", "k3"):
+        assert await dedupe.claim(key)
+        await dedupe.publish(key, Outcome(key))
+    assert await dedupe.claim("k1")  # forgotten: the session's record answers it now
+    assert not await dedupe.claim("k3")

@@ -105,7 +105,7 @@ class Responder:
         job = _Job()
         task = self._spawn(self._run(msg, key, job))
         try:
-            await asyncio.wait((task,), timeout=max(0.0, deadline - loop.time()))
+            await _ready(task, deadline)
         except asyncio.CancelledError:
             # The request itself was dropped: nobody will read a passive reply any more.
             if task.done() and not task.cancelled():
@@ -210,6 +210,28 @@ class Responder:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+
+async def _ready(task: asyncio.Task[Any], deadline: float) -> None:
+    """Until `task` is done or the loop's clock reaches `deadline`, whichever comes first.
+    What asyncio.wait does for one task, without its sets and its second pass over them: this
+    runs for every message."""
+    if task.done():
+        return
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_at(deadline, wake)
+    task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
 
 
 __all__ = ["Responder", "Response", "Sender", "Stats"]

@@ -13,7 +13,7 @@ from bot.channels.wechat.api import WeChatAPI
 from bot.channels.wechat.budget import Responder
 from bot.channels.wechat.config import WeChatConfig, read_config
 from bot.channels.wechat.crypto import SafeMode
-from bot.channels.wechat.dedupe import LEASE, Dedupe
+from bot.channels.wechat.dedupe import LEASE, Dedupe, LocalDedupe
 from bot.channels.wechat.handler import TEXT_KEYS, Handler, ServiceLike
 from bot.channels.wechat.routes import WeChatEndpoint
 from bot.store.base import Store
@@ -56,9 +56,13 @@ def build_mount(
     safe = None
     if config.aes_key is not None and config.app_id is not None:
         safe = SafeMode(config.token.reveal(), config.aes_key.reveal(), config.app_id)
-    # A retry must be able to outwait the claim of a dead worker within its own budget, or it
-    # would answer `success` while nobody answers the user.
-    dedupe = Dedupe(store, lease=min(LEASE, 0.75 * config.budget))
+    dedupe: Dedupe
+    if store.leases:
+        # A retry must be able to outwait the claim of a dead worker within its own budget, or
+        # it would answer `success` while nobody answers the user.
+        dedupe = Dedupe(store, lease=min(LEASE, 0.75 * config.budget))
+    else:
+        dedupe = LocalDedupe(store)
     responder = Responder(Handler(service, texts), dedupe, api, config.budget)
     endpoint = WeChatEndpoint(config.token.reveal(), responder, safe, config.max_skew)
     return WeChatMount(config, endpoint, responder, api)
