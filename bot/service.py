@@ -25,7 +25,7 @@ from bot.dialog.state import SessionState, StateError
 from bot.errors import ConfigError
 from bot.logs import message_scope, pseudonym
 from bot.once import recorded, remember
-from bot.store.base import Store, StoreError, TranscriptLine, UserKey
+from bot.store.base import Store, StoreError, TranscriptLine, TurnConflict, UserKey
 
 log = logging.getLogger(__name__)
 
@@ -105,30 +105,13 @@ class Service:
         self, key: UserKey, text: str, kind: IncomingKind, once: str | None
     ) -> list[Reply]:
         try:
-            # Lock and load in one store step, save and transcript (and, when nothing follows,
-            # unlock) in another: see Store.turn.
-            async with self.store.turn(key, timeout=self.lock_timeout) as scope:
-                if once is not None and (again := recorded(scope.loaded, once)) is not None:
-                    metrics.dedupe_hit(key.channel)
-                    log.info("message of %s was run before: same replies again", _who(key))
-                    return again
-                metrics.message(key.channel)
-                received = self.clock()
-                state = self._decode(key, scope.loaded)
-                if self.desk is not None:
-                    state = await self.desk.before(key, state, received)
-                turn = self.engine.handle(state, Incoming(text, kind), received)
-                lines = _lines(received, text, turn, self.clock())
-                last = self.desk is None and not turn.events
-                saved = turn.state.to_dict()
-                if once is not None:  # recorded in the same write as the state it led to
-                    saved = remember(saved, scope.loaded, once, turn.replies)
-                await scope.save(saved, lines, last=last)
-                for event in turn.events:
-                    await self._act(key, event, received)
-                if self.desk is not None:
-                    return await self.desk.after(key, turn, received)
-                return turn.replies
+            try:
+                return await self._turn(key, text, kind, once, exclusive=False)
+            except TurnConflict:
+                # Another worker changed the session while this turn ran (nothing of it was
+                # written): again on the new state, this time holding the lock across workers.
+                log.info("session of %s changed meanwhile: the turn runs again", _who(key))
+                return await self._turn(key, text, kind, once, exclusive=True)
         except StoreError as exc:
             # Log what happened and to whom; tell the user to try again in a moment.
             metrics.error(metrics.STORE)
@@ -142,11 +125,40 @@ class Service:
             log.exception("message from %s could not be handled", _who(key))
             return [Reply(self.engine.texts("session.error"))]
 
+    async def _turn(
+        self, key: UserKey, text: str, kind: IncomingKind, once: str | None, *, exclusive: bool
+    ) -> list[Reply]:
+        # Lock and load in one store step, save and transcript (and, when nothing follows,
+        # unlock) in another: see Store.turn.
+        async with self.store.turn(key, timeout=self.lock_timeout, exclusive=exclusive) as scope:
+            if once is not None and (again := recorded(scope.loaded, once)) is not None:
+                metrics.dedupe_hit(key.channel)
+                log.info("message of %s was run before: same replies again", _who(key))
+                return again
+            received = self.clock()
+            state = self._decode(key, scope.loaded)
+            if self.desk is not None:
+                state = await self.desk.before(key, state, received)
+            turn = self.engine.handle(state, Incoming(text, kind), received)
+            lines = _lines(received, text, turn, self.clock())
+            last = self.desk is None and not turn.events
+            saved = turn.state.to_dict()
+            if once is not None:  # recorded in the same write as the state it led to
+                saved = remember(saved, scope.loaded, once, turn.replies)
+            await scope.save(saved, lines, last=last)
+            metrics.message(key.channel)  # once saved: a turn run again is counted once
+            for event in turn.events:
+                await self._act(key, event, received)
+            if self.desk is not None:
+                return await self.desk.after(key, turn, received)
+            return turn.replies
+
     async def greet(self, channel: str, user: str) -> list[Reply]:
         """For interactive channels opening a conversation: greeting, or where we left off."""
         key = UserKey(channel, user)
         try:
-            async with self.store.turn(key, timeout=self.lock_timeout) as scope:
+            # Exclusive: a greeting is rare, and has no message to run again on a conflict.
+            async with self.store.turn(key, timeout=self.lock_timeout, exclusive=True) as scope:
                 now = self.clock()
                 turn = self.engine.resume(self._decode(key, scope.loaded), now)
                 # Saved, so that the first message answers this question, not a new greeting.

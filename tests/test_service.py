@@ -155,3 +155,50 @@ def test_idle_minutes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv(IDLE_ENV, "soon")
     with pytest.raises(ConfigError, match=IDLE_ENV):
         build_engine(cfg.rules, cfg.matcher)
+
+
+class _OtherWorker:
+    """A handoff desk used as a seam: the first time a turn has loaded the session, another
+    worker on the same file answers a message of the same user (what two workers given one
+    user's messages at the same moment do)."""
+
+    def __init__(self, other: Service) -> None:
+        self.other = other
+        self.interrupted = 0
+
+    def bind(self, service: Service) -> None:
+        pass
+
+    async def before(self, key: UserKey, state: Any, now: Any) -> Any:
+        if self.interrupted == 0:
+            self.interrupted += 1
+            await self.other.handle(key.channel, key.user, "一建")
+        return state
+
+    async def after(self, key: UserKey, turn: Any, now: Any) -> list[Any]:
+        return list(turn.replies)
+
+
+async def test_a_turn_overtaken_by_another_worker_runs_again_on_the_new_state(
+    tmp_path: Path,
+) -> None:
+    mine, theirs = SqliteStore(tmp_path / "two.db"), SqliteStore(tmp_path / "two.db")
+    await mine.open()
+    await theirs.open()
+    try:
+        service = Service(mine, engine(), clock=ticking_clock())
+        other = _OtherWorker(Service(theirs, engine(), clock=ticking_clock()))
+        service.attach_handoff(other)
+        # Loaded before the other worker's "一建" was saved; saved after: a conflict, and
+        # the turn runs again, so "是" answers the question "一建" asked.
+        replies = await service.handle("wechat", "u9", "是", once="m2")
+        assert other.interrupted == 1
+        assert "岗位" in text(replies)
+        lines = await mine.transcript(UserKey("wechat", "u9"))
+        assert [ln.text for ln in lines if ln.sender == "user"] == ["一建", "是"]
+        state = await mine.load_session(UserKey("wechat", "u9"))
+        assert state is not None
+        assert state["cert"]["answers"] == {"appointment": "yes"}
+    finally:
+        await mine.close()
+        await theirs.close()

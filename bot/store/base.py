@@ -39,6 +39,11 @@ class LockTimeout(StoreError):
     """The per-user lock could not be taken in time."""
 
 
+class TurnConflict(StoreError):
+    """An optimistic turn (`Store.turn` without `exclusive`) found the session changed by
+    another worker since it was loaded, and wrote nothing: run the turn again, exclusively."""
+
+
 class TurnScope:
     """One turn of a user's conversation, inside the user's lock (`Store.turn`): the session
     as it was when the lock was taken, and `save` for what the turn changed."""
@@ -109,10 +114,17 @@ class Store(ABC):
     def lock(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         """Async context manager holding the per-user lock; raises LockTimeout."""
 
-    def turn(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[TurnScope]:
+    def turn(
+        self, key: UserKey, timeout: float = 10.0, *, exclusive: bool = False
+    ) -> AbstractAsyncContextManager[TurnScope]:
         """`lock` and `load_session` together: `async with store.turn(key) as t:` holds the
         user's lock, `t.loaded` is the session, `await t.save(state, lines)` writes the turn.
-        Backends override it to take the lock and load in one round trip."""
+        Backends override it to take the lock and load in one round trip.
+
+        Without `exclusive`, a backend may hold the lock only within this process and check
+        at `save` that no other worker changed the session meanwhile, raising TurnConflict
+        (nothing written) when one did; the caller then runs the turn again with `exclusive`,
+        which holds the lock across workers for the whole turn."""
         return _default_turn(self, key, timeout)
 
     # Dedupe of channel retries (WeChat MsgId, Telegram update_id).
@@ -174,4 +186,12 @@ async def _default_turn(store: Store, key: UserKey, wait: float) -> AsyncIterato
         yield TurnScope(store, key, await store.load_session(key))
 
 
-__all__ = ["LockTimeout", "Store", "StoreError", "TranscriptLine", "TurnScope", "UserKey"]
+__all__ = [
+    "LockTimeout",
+    "Store",
+    "StoreError",
+    "TranscriptLine",
+    "TurnConflict",
+    "TurnScope",
+    "UserKey",
+]

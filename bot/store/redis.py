@@ -298,7 +298,10 @@ class RedisStore(Store):
 
     # -- one turn: lock and load, then save and unlock (redis_turn.py) ---------------------
 
-    def turn(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[TurnScope]:
+    def turn(
+        self, key: UserKey, timeout: float = 10.0, *, exclusive: bool = False
+    ) -> AbstractAsyncContextManager[TurnScope]:
+        # Always exclusive: the lock is taken in the same round trip as the load anyway.
         return redis_turn(self, key, timeout)
 
     async def save_turn(

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from .base import Store, StoreError, TranscriptLine, TurnScope, UserKey
+from .base import Store, StoreError, TranscriptLine, TurnConflict, TurnScope, UserKey
 from .sqlite_lock import TABLE as LOCKS_TABLE
 from .sqlite_lock import Lease, RowLocks, release
 from .sqlite_worker import SqliteWorker
@@ -204,6 +204,21 @@ class SqliteStore(Store):
         if lease is not None:
             release(lease.name, lease.owner, conn)
 
+    def _save_checked(
+        self,
+        key: UserKey,
+        loaded: str | None,
+        data: str,
+        rows: list[tuple[str, str, int, str, str]],
+        conn: sqlite3.Connection,
+    ) -> None:
+        current, locked = conn.execute(
+            _CHECK, (key.channel, key.user, str(key), time.time())
+        ).fetchone()
+        if locked or current != loaded:
+            raise TurnConflict(f"session of {key} changed by another worker during the turn")
+        self._save_turn(key, data, rows, None, conn)
+
     async def transcript(self, key: UserKey, limit: int = 500) -> list[TranscriptLine]:
         if limit <= 0:
             return []
@@ -255,10 +270,14 @@ class SqliteStore(Store):
     def lock(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(str(key), timeout)
 
-    def turn(self, key: UserKey, timeout: float = 10.0) -> AbstractAsyncContextManager[TurnScope]:
+    def turn(
+        self, key: UserKey, timeout: float = 10.0, *, exclusive: bool = False
+    ) -> AbstractAsyncContextManager[TurnScope]:
         if not self._fused:
             return super().turn(key, timeout)
-        return self._turn(key, timeout)
+        if exclusive:
+            return self._turn(key, timeout)
+        return _OptimisticTurn(self, key, timeout)
 
     @contextlib.asynccontextmanager
     async def _turn(self, key: UserKey, wait: float) -> AsyncIterator[TurnScope]:
@@ -364,7 +383,57 @@ class _SqliteTurn(TurnScope):
             lease.released = True
 
 
+class _OptimisticTurn:
+    """A turn that holds the user's lock in this process only: one read to load, and one
+    transaction that saves after checking that the session is as loaded and that no other
+    worker holds the user's row lock (an exclusive turn, the staff console); TurnConflict,
+    with nothing written, when either fails. Another worker on the same user at the same
+    moment is rare (a retry, two fast messages), so nearly every turn costs one commit, where
+    taking and releasing the row lock would write the lock's page in two."""
+
+    __slots__ = ("_deadline", "_key", "_name", "_scope", "_store", "_wait")
+
+    def __init__(self, store: SqliteStore, key: UserKey, wait: float) -> None:
+        self._store, self._key, self._wait = store, key, wait
+        self._name = str(key)
+
+    async def __aenter__(self) -> TurnScope:
+        store, key = self._store, self._key
+        await store._locks.queue(self._name, self._wait)
+        try:
+            raw = await store._worker.read(partial(_load_raw, key), inline=True)
+            loaded = None if raw is None else _decode(key, raw)
+        except BaseException:
+            store._locks.leave(self._name)
+            raise
+        return _CheckedTurn(store, key, loaded, raw)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._store._locks.leave(self._name)
+
+
+class _CheckedTurn(TurnScope):
+    def __init__(
+        self, store: SqliteStore, key: UserKey, loaded: dict[str, Any] | None, raw: str | None
+    ) -> None:
+        super().__init__(store, key, loaded)
+        self._sqlite = store
+        self._raw = raw
+
+    async def save(
+        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+    ) -> None:
+        store, key = self._sqlite, self.key
+        data, rows = _encode(state), _rows(key, lines)
+        await store._write(partial(store._save_checked, key, self._raw, data, rows))
+        self._raw = data  # a second save in the same turn checks against the first
+
+
 _LOAD = "SELECT state FROM sessions WHERE channel = ? AND user = ?"
+_CHECK = (
+    "SELECT (SELECT state FROM sessions WHERE channel = ?1 AND user = ?2), "
+    "EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4)"
+)
 _TOUCH = (
     "INSERT INTO users(channel, user, touched_us) VALUES (?1, ?2, ?3) "
     "ON CONFLICT(channel, user) DO UPDATE SET touched_us = excluded.touched_us "

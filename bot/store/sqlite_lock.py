@@ -64,7 +64,24 @@ class RowLocks:
         self, name: str, wait: float, then: Callable[[sqlite3.Connection], T]
     ) -> AsyncIterator[Lease[T]]:
         """The lock of `name`; the lease's value is `then(conn)`, read once it is held."""
-        lock, users = self._local.get(name, (asyncio.Lock(), 0))
+        deadline = await self.queue(name, wait)
+        try:
+            lease = await self._take(name, deadline, then)
+            try:
+                yield lease
+            finally:
+                if not lease.released:
+                    await self._worker.execute(_RELEASE, (name, lease.owner), inline=True)
+        finally:
+            self.leave(name)
+
+    async def queue(self, name: str, wait: float) -> float:
+        """Wait for this process's turn at `name` (first come, first served), for at most
+        `wait` s; the deadline for the rest of the wait. Every `queue` is paired with a
+        `leave`. Other processes are not excluded: that is the row (`held`)."""
+        lock, users = self._local.get(name, (None, 0))
+        if lock is None:
+            lock = asyncio.Lock()
         self._local[name] = (lock, users + 1)
         deadline = time.monotonic() + wait
         try:
@@ -76,21 +93,21 @@ class RowLocks:
                         await lock.acquire()
                 except TimeoutError:
                     raise LockTimeout(f"{name}: busy for {wait} s") from None
-            try:
-                lease = await self._take(name, deadline, then)
-                try:
-                    yield lease
-                finally:
-                    if not lease.released:
-                        await self._worker.execute(_RELEASE, (name, lease.owner), inline=True)
-            finally:
-                lock.release()
-        finally:
-            lock, users = self._local[name]
-            if users <= 1:
-                del self._local[name]  # no unbounded growth with the number of users
-            else:
-                self._local[name] = (lock, users - 1)
+        except BaseException:
+            self._forget(name)
+            raise
+        return deadline
+
+    def leave(self, name: str) -> None:
+        self._local[name][0].release()
+        self._forget(name)
+
+    def _forget(self, name: str) -> None:
+        lock, users = self._local[name]
+        if users <= 1:
+            del self._local[name]  # no unbounded growth with the number of users
+        else:
+            self._local[name] = (lock, users - 1)
 
     async def _take(
         self, name: str, deadline: float, then: Callable[[sqlite3.Connection], T]
