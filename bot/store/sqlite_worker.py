@@ -38,6 +38,8 @@ CHECKPOINT_EVERY = 200  # inline commits between two passive checkpoints on the 
 CHECKPOINT_ROUNDS = 8  # passes of the worker's checkpoint while commits keep coming
 CHECKPOINT_LEFT = 32  # pages the loop may have to copy itself to finish a checkpoint
 WAL_RESTART_PAGES = 4096  # from this WAL size on (16 MB), the loop finishes a checkpoint
+MMAP_BYTES = 256 * 1024 * 1024  # address space, not memory: pages come from the OS cache
+CACHE_KIB = 16 * 1024  # page cache per connection (SQLite's default is 2 MB)
 
 
 class SqliteWorker:
@@ -82,9 +84,14 @@ class SqliteWorker:
             raise
 
     def _open(self, timeout: float) -> sqlite3.Connection:
-        return sqlite3.connect(
+        conn = sqlite3.connect(
             self.path, timeout=timeout, isolation_level=None, check_same_thread=False
         )
+        # Pages read through a memory map rather than a read() each, and more of them cached:
+        # every message walks the b-trees of sessions, transcripts and their index.
+        conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+        conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+        return conn
 
     def _connect(self) -> sqlite3.Connection:
         if not self._memory:
