@@ -65,10 +65,12 @@ def bare_app(size: int) -> Any:
     )
 
 
-def run_bare(port: int, size: int) -> None:
+def run_bare(port: int, size: int, http: str, loop: str) -> None:
     import uvicorn
 
-    uvicorn.run(bare_app(size), host="127.0.0.1", port=port, log_level="warning")
+    uvicorn.run(
+        bare_app(size), host="127.0.0.1", port=port, log_level="warning", http=http, loop=loop
+    )
 
 
 # --- the load generator (its own process) -------------------------------------------------
@@ -188,6 +190,31 @@ def one_reply_size(port: int) -> int:
     return asyncio.run(probe())
 
 
+def stack(http: str, loop: str) -> dict[str, str]:
+    """What uvicorn runs with these options in this interpreter (the servers' own)."""
+    import importlib.util
+
+    def have(module: str) -> bool:
+        return importlib.util.find_spec(module) is not None
+
+    if http == "auto":
+        http = "httptools" if have("httptools") else "h11"
+    if loop == "auto":
+        loop = "uvloop" if have("uvloop") else "asyncio"
+    return {"http": http, "loop": loop}
+
+
+def peak_rss(pid: int) -> float | None:
+    """A process's peak resident memory in MB (Linux), None where /proc has no answer."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return None
+
+
 def measure(port: int, args: argparse.Namespace, run: int) -> dict[str, Any]:
     cmd = [
         sys.executable,
@@ -216,6 +243,18 @@ def main() -> None:
     p.add_argument("--users", type=int, default=50, help="concurrent simulated users (50)")
     p.add_argument("--requests", type=int, default=4000, help="messages per target (4000)")
     p.add_argument("--duration", type=float, default=30.0, help="time cap per target, s (30)")
+    p.add_argument(
+        "--http",
+        choices=["auto", "httptools", "h11"],
+        default="auto",
+        help="HTTP parser of both servers (auto: what `jifen-bot serve` uses by default)",
+    )
+    p.add_argument(
+        "--loop",
+        choices=["auto", "uvloop", "asyncio"],
+        default="auto",
+        help="event loop of both servers (auto: what `jifen-bot serve` uses by default)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
@@ -226,7 +265,7 @@ def main() -> None:
     if args.client:
         return run_client(args)
     if args.bare_server:
-        return run_bare(args.port, args.size)
+        return run_bare(args.port, args.size, args.http, args.loop)
 
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -244,6 +283,10 @@ def main() -> None:
                     str(app_port),
                     "--log-level",
                     "warning",
+                    "--http",
+                    args.http,
+                    "--loop",
+                    args.loop,
                 ],
                 env=env,
                 cwd=ROOT,
@@ -260,11 +303,16 @@ def main() -> None:
                     str(bare_port),
                     "--size",
                     str(size),
+                    "--http",
+                    args.http,
+                    "--loop",
+                    args.loop,
                 ]
             )
             procs.append(bare)
             wait_ready(bare_port, bare)
             results = {"bare": measure(bare_port, args, 1), "jifen-bot": measure(app_port, args, 2)}
+            peak_rss_mb = peak_rss(app.pid)
     finally:
         for proc in procs:
             proc.terminate()
@@ -273,6 +321,8 @@ def main() -> None:
     report = {
         "users": args.users,
         "reply_bytes": size,
+        "stack": stack(args.http, args.loop),
+        "jifen_bot_peak_rss_mb": peak_rss_mb,
         "results": results,
         "ratio": round(ratio, 3),
         "targets": {"ratio_min": 0.5, "p99_ms_max": 50.0},
@@ -281,7 +331,11 @@ def main() -> None:
     if args.json:
         print(json.dumps(report, ensure_ascii=False))
         return
-    print(f"POST /wechat, {args.users} concurrent users, reply {size} bytes, 1 worker, SQLite")
+    used = report["stack"]
+    print(
+        f"POST /wechat, {args.users} concurrent users, reply {size} bytes, 1 worker, SQLite, "
+        f"{used['http']} + {used['loop']} (both servers)"
+    )
     print(f"{'target':<10} {'requests':>8} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
     for name, r in results.items():
         print(
@@ -292,6 +346,8 @@ def main() -> None:
         f"ratio jifen-bot / bare: {ratio:.2f} (target ≥ 0.5); "
         f"jifen-bot p99 {results['jifen-bot']['p99_ms']:.1f} ms (target < 50)"
     )
+    if peak_rss_mb is not None:
+        print(f"jifen-bot peak resident memory: {peak_rss_mb:.0f} MB")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,18 @@ def register(sub: Any) -> None:
         help="worker processes (default 1; more need a shared store such as Redis)",
     )
     p.add_argument(
+        "--http",
+        choices=["auto", "httptools", "h11"],
+        default="auto",
+        help="HTTP parser (default auto: httptools when installed, as it is by default)",
+    )
+    p.add_argument(
+        "--loop",
+        choices=["auto", "uvloop", "asyncio"],
+        default="auto",
+        help="event loop (default auto: uvloop when installed, as it is by default)",
+    )
+    p.add_argument(
         "--log-level",
         default=None,
         choices=["critical", "error", "warning", "info", "debug"],
@@ -79,6 +91,8 @@ def _run(args: argparse.Namespace, level: str, config: dict[str, Any]) -> int:
         "log_level": level,
         "log_config": config,
         "proxy_headers": False,
+        "http": args.http,
+        "loop": args.loop,
     }
     if args.workers > 1:
         # Each worker builds its own app from the same environment (uvicorn needs a factory).

@@ -137,9 +137,17 @@ def test_serve_rejects_bad_flags() -> None:
     out = _serve({}, "--port", "70000")
     assert out.returncode == 2
     assert "port" in out.stderr
+    out = _serve({}, "--http", "gunicorn")
+    assert out.returncode == 2
+    assert "--http" in out.stderr
 
 
-def test_serve_starts_logs_its_channels_and_answers(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "stack",
+    [(), ("--http", "h11", "--loop", "asyncio")],
+    ids=["default-httptools-uvloop", "h11-asyncio"],
+)
+def test_serve_starts_logs_its_channels_and_answers(tmp_path: Path, stack: tuple[str, ...]) -> None:
     port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("JIFEN_")}
     env = clean | {
@@ -151,7 +159,10 @@ def test_serve_starts_logs_its_channels_and_answers(tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
     with log.open("w") as sink:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [
+                *(sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)),
+                *stack,
+            ],
             env=env,
             stdout=sink,
             stderr=subprocess.STDOUT,
