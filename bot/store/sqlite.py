@@ -1,10 +1,12 @@
 """The SQLite store: one file, WAL mode, safe for several processes on one machine.
 
-The short statements of a message (dedupe claim, lock, session, transcript lines) run inline
-on the event loop and fall back to the store's worker thread when the file is busy; long ones
-(purge, reading a transcript, forget) always run on the worker (sqlite_worker.py). The
-per-user lock, good across processes, is in sqlite_lock.py; a conversation turn (`turn`) takes
-it and loads the session in one transaction, and saves, appends and releases in another.
+The short statements of a message (session, transcript lines) run inline on the event loop
+and fall back to the store's worker thread when the file is busy; long ones (purge, reading a
+transcript, forget) always run on the worker (sqlite_worker.py). A conversation turn (`turn`)
+is optimistic: one read, and one transaction that writes only if no other worker changed the
+session meanwhile (`_OptimisticTurn`; TurnConflict otherwise). An exclusive turn takes the
+per-user lock, good across processes (sqlite_lock.py), and loads, then saves, appends and
+releases in one transaction.
 
 Expiring values (dedupe claims, kv, lock leases) use the wall clock (`time.time`), as Redis TTLs
 do; "last touched" for `purge` uses the injectable `clock`, so retention can be tested.

@@ -6,8 +6,9 @@ that waiters in one process queue in order instead of polling the file.
 
 Taking it is one statement (an upsert that only overwrites an expired row). `held` then runs a
 further read for the holder (the store loads the session there), and the holder can release
-the row in its own last transaction (the store saves the session there): a turn of the
-conversation is one statement, one read and one transaction.
+the row in its own last transaction (the store saves the session there): an exclusive turn of
+the conversation is one statement, one read and one transaction. Optimistic turns take only the
+asyncio.Lock (`queue` / `leave`) and look for a live row when they save.
 """
 
 from __future__ import annotations
