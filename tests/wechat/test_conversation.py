@@ -130,6 +130,32 @@ async def test_a_retry_at_another_worker_gets_the_first_answer(
     assert [entry[0] for entry in state["_once"]] == ["30"]
 
 
+async def test_a_retry_is_answered_by_another_worker_while_the_first_is_stuck(
+    start: Callable[..., Running],
+    env: dict[str, str],
+    real: Callable[[], Any],
+) -> None:
+    """The first worker hangs mid-answer (as one about to be killed does): on SQLite nothing it
+    holds (no claim row, no lock row) keeps the retry on the other worker from answering."""
+    service_a, store_a = real()
+    service_b, store_b = real()
+    a = start(env, service=service_a, store=store_a)
+    b = start(env, service=service_b, store=store_b)
+    a.service.hold()
+    xml = text_xml("oReal5", "一建", 40).encode()
+    async with httpx.AsyncClient(timeout=10) as client:
+        first = asyncio.create_task(
+            client.post(a.url + "/wechat", params=plain_params(), content=xml)
+        )
+        await asyncio.sleep(0.3)
+        retry = await client.post(b.url + "/wechat", params=plain_params(), content=xml)
+        assert "一级建造师" in reply_fields(retry.content)["Content"]
+        a.service.release()  # the first worker comes back after all: it replays, no second turn
+        late = await first
+    assert reply_fields(late.content)["Content"] == reply_fields(retry.content)["Content"]
+    assert await _user_lines(store_a, "oReal5") == ["一建"]
+
+
 def test_late_real_answer_reaches_the_customer_service_api(
     start: Callable[..., Running],
     env: dict[str, str],
