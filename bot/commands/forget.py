@@ -18,7 +18,9 @@ def register(sub: Any) -> None:
     p.add_argument("--user", required=True, help="the user id on that channel")
     p.add_argument("--store", default=None, help="store URL (default: $JIFEN_STORE or SQLite)")
     p.set_defaults(func=forget)
-    p = sub.add_parser("purge", help="erase sessions and transcripts older than the retention")
+    p = sub.add_parser(
+        "purge", help="erase sessions, transcripts and staff tickets older than the retention"
+    )
     p.add_argument(
         "--days",
         type=_days,
@@ -74,8 +76,14 @@ def purge(args: argparse.Namespace) -> int:
     cutoff = datetime.now(UTC) - timedelta(days=days)
 
     async def work(store: Store) -> int:
+        from bot.store.tickets import purge_tickets
+
         removed = await store.purge(cutoff)
-        print(f"removed {removed} rows last touched before {cutoff:%Y-%m-%d %H:%M} UTC")
+        tickets = await purge_tickets(store, cutoff)
+        print(
+            f"removed {removed} rows and {tickets} staff tickets last touched before "
+            f"{cutoff:%Y-%m-%d %H:%M} UTC"
+        )
         return 0
 
     return _with_store(args.store, work, "purge")

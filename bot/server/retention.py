@@ -1,5 +1,6 @@
 """Personal data kept no longer than the retention of dialogs/flow.yaml, without a cron job:
-the server purges old sessions and transcripts at start-up and then every few hours."""
+the server purges old sessions, transcripts and staff tickets at start-up and then every few
+hours."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from starlette.routing import BaseRoute
 
 from bot.store.base import Store, StoreError
+from bot.store.tickets import purge_tickets
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +58,15 @@ class RetentionMount:
     async def purge_once(self) -> int:
         cutoff = self.clock() - timedelta(days=self.days)
         removed = await self.store.purge(cutoff)
+        tickets = await purge_tickets(self.store, cutoff)
         self.runs += 1
-        log.info("retention: removed %d rows last touched before %s", removed, f"{cutoff:%Y-%m-%d}")
-        return removed
+        log.info(
+            "retention: removed %d rows and %d staff tickets last touched before %s",
+            removed,
+            tickets,
+            f"{cutoff:%Y-%m-%d}",
+        )
+        return removed + tickets
 
     async def _loop(self) -> None:
         while True:

@@ -200,6 +200,12 @@ class TicketStore(ABC):
     async def forget(self, channel: str, user: str) -> int:
         """Erase the user's tickets and window; return how many tickets went."""
 
+    @abstractmethod
+    async def purge(self, older_than: datetime) -> int:
+        """Erase tickets last changed before `older_than`, whatever their status (an open one
+        nobody touched for the whole retention is as dead as the session it came from), and
+        windows of users who last wrote before it; return how many tickets went."""
+
     # The WeChat customer-service window.
 
     @abstractmethod
@@ -257,6 +263,18 @@ async def forget_tickets(store: Store, channel: str, user: str) -> int:
         await tickets.disconnect()
 
 
+async def purge_tickets(store: Store, older_than: datetime) -> int:
+    """Erase tickets kept beside `store` last changed before `older_than` (the retention)."""
+    tickets = _beside(store, utcnow)
+    if tickets is None:
+        return 0
+    await tickets.connect()
+    try:
+        return await tickets.purge(older_than)
+    finally:
+        await tickets.disconnect()
+
+
 __all__ = [
     "FLAGS",
     "QUOTA",
@@ -278,6 +296,7 @@ __all__ = [
     "check_status",
     "forget_tickets",
     "parse_time",
+    "purge_tickets",
     "ticket_number",
     "ticket_store_for",
     "utcnow",

@@ -82,6 +82,18 @@ redis.call('INCR', KEYS[4])
 return #ids
 """
 
+# KEYS: ticket, rev, s:open, s:claimed, s:closed, active, user set. ARGV: id, updated_at as
+# read before: the ticket goes only if nothing changed it since. Returns 1 when it went.
+PURGE = """
+if redis.call('HGET', KEYS[1], 'updated_at') ~= ARGV[2] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[1] .. ':m', KEYS[1] .. ':f')
+for i = 3, 5 do redis.call('ZREM', KEYS[i], ARGV[1]) end
+if redis.call('GET', KEYS[6]) == ARGV[1] then redis.call('DEL', KEYS[6]) end
+redis.call('SREM', KEYS[7], ARGV[1])
+redis.call('INCR', KEYS[2])
+return 1
+"""
+
 # KEYS: window. ARGV: when (µs), ttl (ms). A late-arriving older message does not reopen.
 NOTE = """
 local last = tonumber(redis.call('HGET', KEYS[1], 'last') or '0')
@@ -113,4 +125,14 @@ return 1
 """
 
 
-__all__ = ["ADD_USER", "CLOSE", "CREATE", "FORGET", "NOTE", "RELEASE", "RESERVE", "TAKE"]
+__all__ = [
+    "ADD_USER",
+    "CLOSE",
+    "CREATE",
+    "FORGET",
+    "NOTE",
+    "PURGE",
+    "RELEASE",
+    "RESERVE",
+    "TAKE",
+]

@@ -46,7 +46,7 @@ from .tickets import (
     ticket_number,
     utcnow,
 )
-from .tickets_lua import ADD_USER, CLOSE, CREATE, FORGET, NOTE, RELEASE, RESERVE, TAKE
+from .tickets_lua import ADD_USER, CLOSE, CREATE, FORGET, NOTE, PURGE, RELEASE, RESERVE, TAKE
 
 
 def _number(ticket_id: str) -> str:
@@ -212,6 +212,32 @@ class RedisTickets(TicketStore):
         keys = [self._k("u", u), self._k("a", u), self._k("w", u), self._k("rev")]
         args = [self.prefix, *(self._k("s", s) for s in ("open", "claimed", "closed"))]
         return int(await self._run(FORGET, keys, args))
+
+    async def purge(self, older_than: datetime) -> int:
+        # Every ticket id is in one of the status sets; windows expire by themselves (PEXPIRE).
+        statuses = [self._k("s", s) for s in ("open", "claimed", "closed")]
+        removed = 0
+        try:
+            r = self._r()
+            for status in statuses:
+                for number in await r.zrange(status, 0, -1):
+                    removed += await self._purge_one(r, str(number), statuses, older_than)
+        except RedisError as exc:
+            raise StoreError(f"redis tickets: {type(exc).__name__}: {exc}") from exc
+        return removed
+
+    async def _purge_one(
+        self, r: Redis, number: str, statuses: builtins.list[str], older_than: datetime
+    ) -> int:
+        t = self._k("t", number)
+        updated, channel, user = await r.hmget(t, "updated_at", "channel", "user")
+        if updated is None or channel is None or user is None:
+            return 0
+        if parse_time(str(updated)) >= older_than:
+            return 0
+        u = self._u(str(channel), str(user))
+        keys = [t, self._k("rev"), *statuses, self._k("a", u), self._k("u", u)]
+        return int(await r.eval(PURGE, len(keys), *keys, number, str(updated)))
 
     # The customer-service window -------------------------------------------------------------
 

@@ -241,6 +241,21 @@ class SqliteTickets(TicketStore):
 
         return await self._db.tx(erase)
 
+    async def purge(self, older_than: datetime) -> int:
+        cutoff = to_us(older_than)
+
+        def erase(conn: sqlite3.Connection) -> int:
+            old = "SELECT id FROM staff_tickets WHERE updated_us < ?"
+            for table in ("staff_messages", "staff_flags"):
+                conn.execute(f"DELETE FROM {table} WHERE ticket IN ({old})", (cutoff,))  # noqa: S608
+            gone = conn.execute("DELETE FROM staff_tickets WHERE updated_us < ?", (cutoff,))
+            conn.execute("DELETE FROM staff_window WHERE last_us < ?", (cutoff,))
+            if gone.rowcount:
+                self._bump(conn)
+            return int(gone.rowcount)
+
+        return await self._db.tx(erase)
+
     # The customer-service window -------------------------------------------------------------
 
     async def note_user_message(self, channel: str, user: str, at: datetime | None = None) -> None:

@@ -1,4 +1,5 @@
-"""The server erases sessions and transcripts older than the retention on its own."""
+"""The server erases sessions, transcripts and staff tickets older than the retention on its
+own."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from bot.server.app import build_app
 from bot.server.retention import RetentionMount
 from bot.store.base import TranscriptLine, UserKey
 from bot.store.sqlite import SqliteStore
+from bot.store.tickets import TicketMessage
+from bot.store.tickets_sqlite import SqliteTickets
 
 KEY = UserKey("wechat", "oRetention")
 
@@ -20,7 +23,21 @@ async def _store_with_a_user(path: Path) -> SqliteStore:
     await store.save_session(KEY, {"step": "certificate"})
     line = TranscriptLine(datetime.now(UTC), "user", "我的基数是23456")
     await store.append_transcript(KEY, [line])
+    tickets = SqliteTickets(path)  # beside the store, in its file, as the staff console keeps them
+    await tickets.connect()
+    said = TicketMessage(line.at, "user", line.text)
+    await tickets.create(KEY.channel, KEY.user, "asked", [said], {}, [])
+    await tickets.disconnect()
     return store
+
+
+async def _tickets_of(path: Path) -> int:
+    tickets = SqliteTickets(path)
+    await tickets.connect()
+    try:
+        return len(await tickets.list("open"))
+    finally:
+        await tickets.disconnect()
 
 
 async def test_purge_runs_at_startup_and_erases_what_is_too_old(tmp_path: Path) -> None:
@@ -36,6 +53,7 @@ async def test_purge_runs_at_startup_and_erases_what_is_too_old(tmp_path: Path) 
     assert later.runs == 1
     assert await store.load_session(KEY) is None
     assert await store.transcript(KEY) == []
+    assert await _tickets_of(tmp_path / "r.db") == 0
     await store.close()
 
 
@@ -44,6 +62,7 @@ async def test_recent_data_is_kept(tmp_path: Path) -> None:
     now = RetentionMount(store, days=1)
     assert await now.purge_once() == 0
     assert await store.load_session(KEY) == {"step": "certificate"}
+    assert await _tickets_of(tmp_path / "k.db") == 1
     await store.close()
 
 

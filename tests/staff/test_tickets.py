@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +181,34 @@ async def test_forget_erases_tickets_and_window(tickets: TicketStore) -> None:
     assert await tickets.open_ticket_for("wechat", "o9") is None
     assert (await tickets.window("wechat", "o9")).last_user_at is None
     assert [t.id for t in await tickets.list("open")] == [keep]
+
+
+async def test_purge_erases_tickets_untouched_for_the_retention(
+    tickets: TicketStore, clock: Clock
+) -> None:
+    closed = await _new(tickets, "o1", "wechat")
+    await tickets.add_user_message("wechat", "o1", "我的工资 23456")
+    await tickets.close(closed, "amy")
+    abandoned = await _new(tickets, "o2", "wechat")  # open, nobody ever answered
+    await tickets.note_user_message("wechat", "o2")
+    clock.advance(days=100)
+    recent = await _new(tickets, "o3", "wechat")
+    await tickets.note_user_message("wechat", "o3")
+    touched = await _new(tickets, "o4", "wechat")
+    clock.advance(days=100)
+    await tickets.add_user_message("wechat", "o4", "还在吗")  # changed since: kept
+    before = await tickets.revision()
+
+    assert await tickets.purge(clock() - timedelta(days=180)) == 2
+    assert await tickets.get(closed) is None
+    assert await tickets.get(abandoned) is None
+    assert await tickets.open_ticket_for("wechat", "o2") is None
+    assert await tickets.revision() > before
+    assert {t.id for t in await tickets.list("open")} == {recent, touched}
+    assert await tickets.list("closed") == []
+    # The user whose ticket went can ask again; the others are as they were.
+    assert await _new(tickets, "o2", "wechat") not in (abandoned, recent, touched)
+    assert await tickets.purge(clock() - timedelta(days=180)) == 0
 
 
 async def test_sqlite_tickets_share_the_bot_file_and_survive_reopening(tmp_path: Path) -> None:
