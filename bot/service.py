@@ -135,6 +135,8 @@ class Service:
                 metrics.dedupe_hit(key.channel)
                 log.info("message of %s was run before: same replies again", _who(key))
                 return again
+            if not exclusive:  # counted once a message, not again when a conflict reruns it
+                metrics.message(key.channel)
             received = self.clock()
             state = self._decode(key, scope.loaded)
             if self.desk is not None:
@@ -146,7 +148,6 @@ class Service:
             if once is not None:  # recorded in the same write as the state it led to
                 saved = remember(saved, scope.loaded, once, turn.replies)
             await scope.save(saved, lines, last=last)
-            metrics.message(key.channel)  # once saved: a turn run again is counted once
             for event in turn.events:
                 await self._act(key, event, received)
             if self.desk is not None:
