@@ -393,7 +393,7 @@ class _OptimisticTurn:
     moment is rare (a retry, two fast messages), so nearly every turn costs one commit, where
     taking and releasing the row lock would write the lock's page in two."""
 
-    __slots__ = ("_deadline", "_key", "_name", "_scope", "_store", "_wait")
+    __slots__ = ("_key", "_name", "_store", "_wait")
 
     def __init__(self, store: SqliteStore, key: UserKey, wait: float) -> None:
         self._store, self._key, self._wait = store, key, wait

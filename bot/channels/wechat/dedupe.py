@@ -15,11 +15,12 @@ the conversation itself runs a message once in any case (`once` in bot/service.p
 `LocalDedupe` is for stores without leases (SQLite: every worker on one machine, and a claim
 nobody can take over). There the shared claim would buy nothing the turn does not already do:
 each turn saves its message id and replies in the session, in the same transaction as the new
-state and under the user's lock (bot/once.py), so a retry on another worker waits for that
-lock and gets the recorded replies instead of a second turn. What stays is in this process
-(the first delivery's future, the outcomes of the last TTL seconds) and, only when an answer
-goes late, one row in the store so that no worker answers that message passively again.
-Two store writes fewer per message: on SQLite, a third of its commits (bench/README.md).
+state (bot/once.py), so a retry on another worker finds them and replays them instead of
+running a second turn; one that ran at the very same moment finds its save refused
+(TurnConflict), runs again under the user's lock and finds them then. What stays is in this
+process (the first delivery's future, the outcomes of the last TTL seconds) and, only when an
+answer goes late, one row in the store so that no worker answers that message passively
+again. Two store writes fewer per message (bench/README.md).
 """
 
 from __future__ import annotations
