@@ -30,6 +30,17 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await s.close()
 
 
+@pytest.fixture
+async def two(tmp_path: Path) -> AsyncIterator[tuple[SqliteStore, SqliteStore]]:
+    """Two stores on one file: two worker processes, for all SQLite can tell."""
+    a, b = SqliteStore(tmp_path / "t.db"), SqliteStore(tmp_path / "t.db")
+    await a.open()
+    await b.open()
+    yield a, b
+    await a.close()
+    await b.close()
+
+
 def _hold_write_lock(path: Path, held: threading.Event, release: threading.Event) -> None:
     """Another connection (another process, for all SQLite can tell) holding the write lock."""
     conn = sqlite3.connect(path, isolation_level=None)
@@ -66,68 +77,56 @@ async def test_a_busy_file_sends_the_write_to_the_worker_without_blocking_the_lo
 
 
 async def test_an_exclusive_turn_loads_under_the_lock_and_releases_it_with_the_save(
-    tmp_path: Path,
+    two: tuple[SqliteStore, SqliteStore],
 ) -> None:
-    a, b = SqliteStore(tmp_path / "t.db"), SqliteStore(tmp_path / "t.db")  # two processes
-    await a.open()
-    await b.open()
-    try:
-        await a.save_session(ALICE, {"n": 1})
-        async with a.turn(ALICE, exclusive=True) as scope:
-            assert scope.loaded == {"n": 1}
-            with pytest.raises(LockTimeout):
-                async with b.turn(ALICE, timeout=0.2, exclusive=True):
-                    pytest.fail("two turns of one user at once")
-            await scope.save({"n": 2}, lines(2), last=True)
-            # Released by the save itself: the other store gets in before this scope ends.
-            async with b.turn(ALICE, timeout=0.5, exclusive=True) as other:
-                assert other.loaded == {"n": 2}
-                await other.save({"n": 3}, lines(1, start=2))
-        async with a.turn(ALICE, timeout=0.5, exclusive=True) as scope:
-            assert scope.loaded == {"n": 3}
-        assert await a.transcript(ALICE) == lines(3)
-    finally:
-        await a.close()
-        await b.close()
+    a, b = two
+    await a.save_session(ALICE, {"n": 1})
+    async with a.turn(ALICE, exclusive=True) as scope:
+        assert scope.loaded == {"n": 1}
+        with pytest.raises(LockTimeout):
+            async with b.turn(ALICE, timeout=0.2, exclusive=True):
+                pytest.fail("two turns of one user at once")
+        await scope.save({"n": 2}, lines(2), last=True)
+        # Released by the save itself: the other store gets in before this scope ends.
+        async with b.turn(ALICE, timeout=0.5, exclusive=True) as other:
+            assert other.loaded == {"n": 2}
+            await other.save({"n": 3}, lines(1, start=2))
+    async with a.turn(ALICE, timeout=0.5, exclusive=True) as scope:
+        assert scope.loaded == {"n": 3}
+    assert await a.transcript(ALICE) == lines(3)
 
 
 async def test_of_two_workers_turns_at_once_the_second_save_conflicts_and_writes_nothing(
-    tmp_path: Path,
+    two: tuple[SqliteStore, SqliteStore],
 ) -> None:
-    a, b = SqliteStore(tmp_path / "t.db"), SqliteStore(tmp_path / "t.db")  # two processes
-    await a.open()
-    await b.open()
-    try:
-        await a.save_session(ALICE, {"n": 1})
-        async with a.turn(ALICE) as mine:
-            async with b.turn(ALICE, timeout=0.2) as theirs:  # no lock across processes
-                assert mine.loaded == theirs.loaded == {"n": 1}
-                await theirs.save({"n": 2}, lines(1), last=True)
-            with pytest.raises(TurnConflict):
-                await mine.save({"n": 99}, lines(2, start=1), last=True)
-        assert await a.load_session(ALICE) == {"n": 2}
-        assert await a.transcript(ALICE) == lines(1)
-        # A new user: two first turns at once, one wins.
-        async with a.turn(BOB) as mine, b.turn(BOB) as theirs:
-            await theirs.save({"n": 1}, [], last=True)
-            with pytest.raises(TurnConflict):
-                await mine.save({"n": 2}, [], last=True)
-        # The user's lock held by the other worker (an exclusive turn, the staff console):
-        # a conflict even when the session itself did not change.
-        async with a.turn(ALICE) as mine, b.lock(ALICE):
-            with pytest.raises(TurnConflict):
-                await mine.save({"n": 3}, lines(1), last=True)
-        assert await a.load_session(ALICE) == {"n": 2}
-        # Within one process, turns of one user queue.
-        async with a.turn(ALICE) as mine:
-            with pytest.raises(LockTimeout):
-                async with a.turn(ALICE, timeout=0.2):
-                    pytest.fail("two turns of one user at once in one process")
+    a, b = two
+    await a.save_session(ALICE, {"n": 1})
+    async with a.turn(ALICE) as mine:
+        async with b.turn(ALICE, timeout=0.2) as theirs:  # no lock across processes
+            assert mine.loaded == theirs.loaded == {"n": 1}
+            await theirs.save({"n": 2}, lines(1), last=True)
+        with pytest.raises(TurnConflict):
+            await mine.save({"n": 99}, lines(2, start=1), last=True)
+    assert await a.load_session(ALICE) == {"n": 2}
+    assert await a.transcript(ALICE) == lines(1)
+    # A new user: two first turns at once, one wins.
+    async with a.turn(BOB) as mine, b.turn(BOB) as theirs:
+        await theirs.save({"n": 1}, [], last=True)
+        with pytest.raises(TurnConflict):
+            await mine.save({"n": 2}, [], last=True)
+    # The user's lock held by the other worker (an exclusive turn, the staff console):
+    # a conflict even when the session itself did not change.
+    async with a.turn(ALICE) as mine, b.lock(ALICE):
+        with pytest.raises(TurnConflict):
             await mine.save({"n": 3}, lines(1), last=True)
-        assert await a.load_session(ALICE) == {"n": 3}
-    finally:
-        await a.close()
-        await b.close()
+    assert await a.load_session(ALICE) == {"n": 2}
+    # Within one process, turns of one user queue.
+    async with a.turn(ALICE) as mine:
+        with pytest.raises(LockTimeout):
+            async with a.turn(ALICE, timeout=0.2):
+                pytest.fail("two turns of one user at once in one process")
+        await mine.save({"n": 3}, lines(1), last=True)
+    assert await a.load_session(ALICE) == {"n": 3}
 
 
 async def test_a_failed_save_leaves_the_lock_free(store: SqliteStore) -> None:
