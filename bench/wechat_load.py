@@ -31,6 +31,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.commands.serve import add_stack_options
+
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "benchToken1"
 ACCOUNT = "gh_bench000001"
@@ -243,18 +245,7 @@ def main() -> None:
     p.add_argument("--users", type=int, default=50, help="concurrent simulated users (50)")
     p.add_argument("--requests", type=int, default=4000, help="messages per target (4000)")
     p.add_argument("--duration", type=float, default=30.0, help="time cap per target, s (30)")
-    p.add_argument(
-        "--http",
-        choices=["auto", "httptools", "h11"],
-        default="auto",
-        help="HTTP parser of both servers (auto: what `jifen-bot serve` uses by default)",
-    )
-    p.add_argument(
-        "--loop",
-        choices=["auto", "uvloop", "asyncio"],
-        default="auto",
-        help="event loop of both servers (auto: what `jifen-bot serve` uses by default)",
-    )
+    add_stack_options(p, " of both servers")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--client", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)

@@ -24,18 +24,7 @@ def register(sub: Any) -> None:
         default=1,
         help="worker processes (default 1; more need a shared store such as Redis)",
     )
-    p.add_argument(
-        "--http",
-        choices=["auto", "httptools", "h11"],
-        default="auto",
-        help="HTTP parser (default auto: httptools when installed, as it is by default)",
-    )
-    p.add_argument(
-        "--loop",
-        choices=["auto", "uvloop", "asyncio"],
-        default="auto",
-        help="event loop (default auto: uvloop when installed, as it is by default)",
-    )
+    add_stack_options(p, "")
     p.add_argument(
         "--log-level",
         default=None,
@@ -43,6 +32,22 @@ def register(sub: Any) -> None:
         help="default: JIFEN_LOG_LEVEL, else info",
     )
     p.set_defaults(func=serve)
+
+
+def add_stack_options(p: argparse.ArgumentParser, whose: str) -> None:
+    """--http and --loop, uvicorn's choices of HTTP parser and event loop (also for bench/)."""
+    p.add_argument(
+        "--http",
+        choices=["auto", "httptools", "h11"],
+        default="auto",
+        help=f"HTTP parser{whose} (default auto: httptools, installed with the bot)",
+    )
+    p.add_argument(
+        "--loop",
+        choices=["auto", "uvloop", "asyncio"],
+        default="auto",
+        help=f"event loop{whose} (default auto: uvloop, installed with the bot)",
+    )
 
 
 def serve(args: argparse.Namespace) -> int:
