@@ -18,7 +18,7 @@ from __future__ import annotations
 import builtins
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, get_args
@@ -253,24 +253,22 @@ def ticket_store_for(store: Store, clock: Callable[[], datetime] = utcnow) -> Ti
 
 async def forget_tickets(store: Store, channel: str, user: str) -> int:
     """Erase a user's tickets kept beside `store` (for `jifen-bot forget` and unsubscribes)."""
-    tickets = _beside(store, utcnow)
-    if tickets is None:
-        return 0
-    await tickets.connect()
-    try:
-        return await tickets.forget(channel, user)
-    finally:
-        await tickets.disconnect()
+    return await _erase_beside(store, lambda tickets: tickets.forget(channel, user))
 
 
 async def purge_tickets(store: Store, older_than: datetime) -> int:
     """Erase tickets kept beside `store` last changed before `older_than` (the retention)."""
+    return await _erase_beside(store, lambda tickets: tickets.purge(older_than))
+
+
+async def _erase_beside(store: Store, erase: Callable[[TicketStore], Awaitable[int]]) -> int:
+    """`erase` on the ticket store beside `store`, opened for it alone; 0 when there is none."""
     tickets = _beside(store, utcnow)
     if tickets is None:
         return 0
     await tickets.connect()
     try:
-        return await tickets.purge(older_than)
+        return await erase(tickets)
     finally:
         await tickets.disconnect()
 
