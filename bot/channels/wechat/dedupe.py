@@ -86,6 +86,14 @@ class _Claim:
     renewing: set[asyncio.Task[Any]] = field(default_factory=set)
 
 
+async def _outcome_of(claim: _Claim, within: float) -> Outcome | None:
+    """The outcome the first delivery in this process publishes, or None after `within` s."""
+    try:
+        return await asyncio.wait_for(asyncio.shield(claim.future), max(0.0, within))
+    except TimeoutError:
+        return None
+
+
 class Dedupe:
     def __init__(
         self, store: Store, ttl: float = TTL, poll: float = 0.02, lease: float = LEASE
@@ -129,12 +137,7 @@ class Dedupe:
         while True:
             claim = self._local.get(key)
             if claim is not None:  # the first delivery is in this process, alive
-                try:
-                    return await asyncio.wait_for(
-                        asyncio.shield(claim.future), max(0.0, deadline - time.monotonic())
-                    )
-                except TimeoutError:
-                    return None
+                return await _outcome_of(claim, deadline - time.monotonic())
             raw = await self._store.get_result(NAMESPACE, key)
             if raw is not None:
                 return Outcome.decode(raw)
@@ -215,10 +218,7 @@ class LocalDedupe(Dedupe):
     async def wait(self, key: str, within: float) -> Outcome | _TakenOver | None:
         claim = self._local.get(key)
         if claim is not None:
-            try:
-                return await asyncio.wait_for(asyncio.shield(claim.future), within)
-            except TimeoutError:
-                return None
+            return await _outcome_of(claim, within)
         remembered = self._remembered(key)
         if remembered is not None:
             return remembered
