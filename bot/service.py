@@ -138,7 +138,9 @@ class Service:
             if not exclusive:  # counted once a message, not again when a conflict reruns it
                 metrics.message(key.channel)
             received = self.clock()
-            state = self._decode(key, scope.loaded)
+            # The state this process saved last, when the store kept it: not decoded again.
+            memo = scope.memo
+            state = memo if isinstance(memo, SessionState) else self._decode(key, scope.loaded)
             if self.desk is not None:
                 state = await self.desk.before(key, state, received)
             turn = self.engine.handle(state, Incoming(text, kind), received)
@@ -147,7 +149,8 @@ class Service:
             saved = turn.state.to_dict()
             if once is not None:  # recorded in the same write as the state it led to
                 saved = remember(saved, scope.loaded, once, turn.replies)
-            await scope.save(saved, lines, last=last)
+            # turn.state is not changed after this: the engine copies the state it is given.
+            await scope.save(saved, lines, last=last, memo=turn.state)
             for event in turn.events:
                 await self._act(key, event, received)
             if self.desk is not None:
@@ -163,7 +166,8 @@ class Service:
                 now = self.clock()
                 turn = self.engine.resume(self._decode(key, scope.loaded), now)
                 # Saved, so that the first message answers this question, not a new greeting.
-                await scope.save(turn.state.to_dict(), _lines(now, None, turn, now), last=True)
+                saved, lines = turn.state.to_dict(), _lines(now, None, turn, now)
+                await scope.save(saved, lines, last=True, memo=turn.state)
                 return turn.replies
         except StoreError as exc:
             metrics.error(metrics.STORE)

@@ -202,3 +202,38 @@ async def test_a_turn_overtaken_by_another_worker_runs_again_on_the_new_state(
     finally:
         await mine.close()
         await theirs.close()
+
+
+async def test_two_workers_taking_turns_on_one_user_answer_as_one_worker_would(
+    tmp_path: Path,
+) -> None:
+    # Each worker keeps the session it saved last (bot/store/recent.py); after the other
+    # worker's turn that copy is out of date, and must not be what the next turn runs on.
+    messages = ["一建", "是", "是", "否", "返回", "是", "不清楚", "重新开始", "中级会计", "1"]
+    alone = SqliteStore(tmp_path / "one.db")
+    a, b = SqliteStore(tmp_path / "two.db"), SqliteStore(tmp_path / "two.db")
+    for s in (alone, a, b):
+        await s.open()
+    try:
+        one = Service(alone, engine(), clock=ticking_clock())
+        workers = [
+            Service(a, engine(), clock=ticking_clock()),
+            Service(b, engine(), clock=ticking_clock()),
+        ]
+        for n, message in enumerate(messages):
+            expected = text(await one.handle("wechat", "u7", message, once=f"m{n}"))
+            got = text(await workers[n % 2].handle("wechat", "u7", message, once=f"m{n}"))
+            assert got == expected, f"message {n} ({message})"
+            # The same worker twice in a row reuses what it kept, and still answers alike.
+            if n % 3 == 0:
+                again = text(await workers[n % 2].handle("wechat", "u7", "帮助", once=f"h{n}"))
+                assert again == text(await one.handle("wechat", "u7", "帮助", once=f"h{n}"))
+        key = UserKey("wechat", "u7")
+        shared, single = await a.load_session(key), await alone.load_session(key)
+        assert shared is not None
+        assert single is not None
+        for part in ("step", "cert", "done", "offered", "unclear"):  # all but the times
+            assert shared[part] == single[part]
+    finally:
+        for s in (alone, a, b):
+            await s.close()

@@ -129,6 +129,93 @@ async def test_of_two_workers_turns_at_once_the_second_save_conflicts_and_writes
     assert await a.load_session(ALICE) == {"n": 3}
 
 
+async def test_a_session_this_process_saved_is_not_read_again_but_is_still_checked(
+    two: tuple[SqliteStore, SqliteStore],
+) -> None:
+    a, b = two
+    memo = object()  # the caller's decoded form of what it saved
+    async with a.turn(ALICE) as scope:
+        await scope.save({"n": 1}, lines(1), last=True, memo=memo)
+    async with a.turn(ALICE) as scope:
+        assert scope.loaded == {"n": 1}
+        assert scope.memo is memo  # from memory, not from the file
+        await scope.save({"n": 2}, [], last=True, memo=memo)
+    # Another worker moves the conversation on: this process's copy is out of date, and its
+    # turn finds out when it saves; the exclusive rerun reads what the file holds.
+    async with b.turn(ALICE) as scope:
+        assert scope.loaded == {"n": 2}
+        assert scope.memo is None
+        await scope.save({"n": 3}, lines(1, start=1), last=True)
+    async with a.turn(ALICE) as scope:
+        assert scope.loaded == {"n": 2}
+        with pytest.raises(TurnConflict):
+            await scope.save({"n": 99}, lines(1, start=5), last=True, memo=memo)
+    async with a.turn(ALICE, exclusive=True) as scope:
+        assert scope.loaded == {"n": 3}
+        assert scope.memo is None
+        await scope.save({"n": 4}, [], last=True, memo=memo)
+    assert await b.load_session(ALICE) == {"n": 4}
+    assert await b.transcript(ALICE) == lines(2)
+    # Forgotten by another process (`jifen-bot forget`): the kept copy is no use either.
+    await b.forget(ALICE)
+    async with a.turn(ALICE) as scope:
+        assert scope.loaded == {"n": 4}
+        with pytest.raises(TurnConflict):
+            await scope.save({"n": 5}, [], last=True)
+    async with a.turn(ALICE, exclusive=True) as scope:
+        assert scope.loaded is None
+
+
+async def test_what_erases_a_user_erases_the_copy_kept_in_memory(tmp_path: Path) -> None:
+    now = [datetime(2026, 11, 20, tzinfo=UTC)]
+    store = SqliteStore(tmp_path / "kept.db", clock=lambda: now[0])
+    await store.open()
+    memo = object()
+
+    async def kept() -> object | None:
+        async with store.turn(ALICE) as scope:
+            return scope.memo
+
+    async def save(n: int) -> None:
+        async with store.turn(ALICE) as scope:
+            await scope.save({"n": n}, lines(1), last=True, memo=memo)
+
+    try:
+        for erase in (
+            lambda: store.forget(ALICE),
+            lambda: store.delete_session(ALICE),
+            lambda: store.save_session(ALICE, {"n": 0}),
+            lambda: store.purge(now[0] + timedelta(days=1)),
+        ):
+            await save(1)
+            assert await kept() is memo
+            await erase()
+            assert await kept() is None
+        assert len(store._recent) <= 1
+    finally:
+        await store.close()
+
+
+async def test_turns_touch_the_user_to_within_two_minutes(tmp_path: Path) -> None:
+    start = datetime(2026, 11, 20, tzinfo=UTC)
+    now = [start]
+    store = SqliteStore(tmp_path / "touch2.db", clock=lambda: now[0])
+    await store.open()
+
+    async def turn_at(seconds: int) -> int:
+        """Seconds after `start` of the user's "last touched", after a turn at `seconds`."""
+        now[0] = start + timedelta(seconds=seconds)
+        async with store.turn(ALICE) as scope:
+            await scope.save({"s": seconds}, [], last=True, memo=seconds)
+        rows = await store._query("SELECT touched_us FROM users")
+        return int(rows[0][0]) // 1_000_000 - int(start.timestamp())
+
+    try:
+        assert [await turn_at(s) for s in (0, 30, 59, 61, 100, 150)] == [0, 0, 0, 61, 61, 150]
+    finally:
+        await store.close()
+
+
 async def test_a_failed_save_leaves_the_lock_free(store: SqliteStore) -> None:
     bad = [TranscriptLine(datetime(2026, 1, 1), "user", "naive time")]  # refused: no tzinfo
     with pytest.raises(ValueError):

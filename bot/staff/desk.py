@@ -91,6 +91,8 @@ class HandoffDesk:
         if waiting and await self.tickets.open_ticket_for(key.channel, key.user) is None:
             assert state is not None
             log.info("%s: waiting for a ticket that is closed; back to the bot", key.channel)
+            # A copy: the state given may be the one the store keeps for the next turn.
+            state = state.copy()
             state.mode = "bot"
             state.unclear = 0
         return state

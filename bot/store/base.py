@@ -46,19 +46,36 @@ class TurnConflict(StoreError):
 
 class TurnScope:
     """One turn of a user's conversation, inside the user's lock (`Store.turn`): the session
-    as it was when the lock was taken, and `save` for what the turn changed."""
+    as it was when the lock was taken, and `save` for what the turn changed.
 
-    def __init__(self, store: Store, key: UserKey, loaded: dict[str, Any] | None) -> None:
+    `memo`: what the caller passed to the `save` that wrote `loaded`, when the backend kept
+    the session in memory since (bot/store/recent.py), else None. The caller's own decoded
+    form of the session, so that it need not decode it again; opaque to the store."""
+
+    def __init__(
+        self,
+        store: Store,
+        key: UserKey,
+        loaded: dict[str, Any] | None,
+        memo: object | None = None,
+    ) -> None:
         self.store = store
         self.key = key
         self.loaded = loaded
+        self.memo = memo
 
     async def save(
-        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+        self,
+        state: dict[str, Any],
+        lines: list[TranscriptLine],
+        *,
+        last: bool = False,
+        memo: object | None = None,
     ) -> None:
         """Save the session and append to the transcript, as one step where the backend can.
         `last`: the turn does nothing more with the store, so a backend may release the lock
-        in the same step (the lock is released on leaving the scope in any case)."""
+        in the same step (the lock is released on leaving the scope in any case). `memo`:
+        see above; neither `state` nor `memo` may be changed by the caller afterwards."""
         await self.store.save_turn(self.key, state, lines)
 
 

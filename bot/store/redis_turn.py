@@ -60,7 +60,12 @@ class RedisTurn(TurnScope):
         self._held = held
 
     async def save(
-        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+        self,
+        state: dict[str, Any],
+        lines: list[TranscriptLine],
+        *,
+        last: bool = False,
+        memo: object | None = None,
     ) -> None:
         await self._redis_store.write_turn(self.key, state, lines, self._held if last else None)
         if last:

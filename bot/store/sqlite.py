@@ -3,8 +3,9 @@
 The short statements of a message (session, transcript lines) run inline on the event loop
 and fall back to the store's worker thread when the file is busy; long ones (purge, reading a
 transcript, forget) always run on the worker (sqlite_worker.py). A conversation turn (`turn`)
-is optimistic: one read, and one transaction that writes only if no other worker changed the
-session meanwhile (`_OptimisticTurn`; TurnConflict otherwise). An exclusive turn takes the
+is optimistic: one read (none when this process saved the session last: recent.py), and one
+transaction that writes only if no other worker changed the session meanwhile
+(`_OptimisticTurn`; TurnConflict otherwise). An exclusive turn takes the
 per-user lock, good across processes (sqlite_lock.py), and loads, then saves, appends and
 releases in one transaction.
 
@@ -28,6 +29,7 @@ from typing import Any, TypeVar
 import orjson
 
 from .base import Store, StoreError, TranscriptLine, TurnConflict, TurnScope, UserKey
+from .recent import Recent, RecentSessions
 from .sqlite_lock import TABLE as LOCKS_TABLE
 from .sqlite_lock import Lease, RowLocks, release
 from .sqlite_worker import SqliteWorker
@@ -36,6 +38,7 @@ T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 # Every message writes a few of these rows, and each write copies whole pages into the WAL, so
 # the keyed tables with small rows are WITHOUT ROWID (one b-tree to change, not a table and its
 # key index) and transcript ids need no AUTOINCREMENT (no sqlite_sequence page per line: a new
@@ -63,7 +66,8 @@ CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires
     + LOCKS_TABLE
 )
 # "Last touched" is kept to this precision (retention counts in days): a user's row is
-# rewritten at most once a minute, not on every message.
+# rewritten at most once a minute, not on every message, and a turn of a session this process
+# saved less than a minute ago does not even ask (so "last touched" may lag by two minutes).
 TOUCH_GRAIN_US = 60_000_000
 
 
@@ -74,7 +78,7 @@ def _utcnow() -> datetime:
 def _us(at: datetime) -> int:
     if at.tzinfo is None:
         raise ValueError("times must be timezone-aware")
-    return (at - _EPOCH) // timedelta(microseconds=1)
+    return (at - _EPOCH) // _MICROSECOND
 
 
 class SqliteStore(Store):
@@ -94,6 +98,7 @@ class SqliteStore(Store):
         self._clock = clock
         self._worker = SqliteWorker(path, _SCHEMA, busy_timeout=busy_timeout, name="store")
         self._locks = RowLocks(self._worker, lock_lease)
+        self._recent = RecentSessions()
         # The fused turn (lock + load, save + append + unlock) bypasses the single methods; a
         # subclass that overrides one of them (a test injecting failures) gets them composed.
         cls = type(self)
@@ -144,8 +149,9 @@ class SqliteStore(Store):
         """One short write statement, a transaction by itself: inline. Rows changed."""
         return await self._worker.execute(sql, params, inline=True)
 
-    def _touch(self, conn: sqlite3.Connection, key: UserKey) -> None:
-        conn.execute(_TOUCH, (key.channel, key.user, _us(self._clock()), TOUCH_GRAIN_US))
+    def _touch(self, conn: sqlite3.Connection, key: UserKey, at_us: int | None = None) -> None:
+        at_us = _us(self._clock()) if at_us is None else at_us
+        conn.execute(_TOUCH, (key.channel, key.user, at_us, TOUCH_GRAIN_US))
 
     async def ping(self) -> bool:
         try:
@@ -166,9 +172,11 @@ class SqliteStore(Store):
             conn.execute(_SAVE, (key.channel, key.user, data))
             self._touch(conn, key)
 
+        self._recent.drop(key)
         await self._write(write)
 
     async def delete_session(self, key: UserKey) -> None:
+        self._recent.drop(key)
         await self._write1(
             "DELETE FROM sessions WHERE channel = ? AND user = ?", key.channel, key.user
         )
@@ -189,6 +197,7 @@ class SqliteStore(Store):
     ) -> None:
         if not self._fused:
             return await super().save_turn(key, state, lines)
+        self._recent.drop(key)
         await self._write(partial(self._save_turn, key, _encode(state), _rows(key, lines), None))
 
     def _save_turn(
@@ -198,13 +207,16 @@ class SqliteStore(Store):
         rows: list[tuple[str, str, int, str, str]],
         lease: Lease[Any] | None,
         conn: sqlite3.Connection,
-    ) -> None:
+    ) -> int:
+        """The turn's writes; when the user was touched (`_us`)."""
         conn.execute(_SAVE, (key.channel, key.user, data))
         if rows:
             conn.executemany(_APPEND, rows)
-        self._touch(conn, key)
+        touched = _us(self._clock())
+        self._touch(conn, key, touched)
         if lease is not None:
             release(lease.name, lease.owner, conn)
+        return touched
 
     def _save_checked(
         self,
@@ -212,14 +224,22 @@ class SqliteStore(Store):
         loaded: str | None,
         data: str,
         rows: list[tuple[str, str, int, str, str]],
+        touched: int | None,
         conn: sqlite3.Connection,
-    ) -> None:
-        current, locked = conn.execute(
-            _CHECK, (key.channel, key.user, str(key), time.time())
-        ).fetchone()
-        if locked or current != loaded:
+    ) -> int | None:
+        """The turn's writes, if the session is still `loaded` and no other worker holds the
+        user's lock; TurnConflict otherwise. `touched`: when this process last touched the
+        user. Returns the same for the touch made here, if any."""
+        params = (key.channel, key.user, str(key), time.time(), loaded, data)
+        if conn.execute(_SAVE_IF_UNCHANGED, params).rowcount != 1:
             raise TurnConflict(f"session of {key} changed by another worker during the turn")
-        self._save_turn(key, data, rows, None, conn)
+        if rows:
+            conn.executemany(_APPEND, rows)
+        now = _us(self._clock())
+        if touched is not None and 0 <= now - touched < TOUCH_GRAIN_US:
+            return touched
+        self._touch(conn, key, now)
+        return now
 
     async def transcript(self, key: UserKey, limit: int = 500) -> list[TranscriptLine]:
         if limit <= 0:
@@ -245,10 +265,13 @@ class SqliteStore(Store):
                 )
             conn.execute("DELETE FROM locks WHERE name = ?", (str(key),))
 
+        self._recent.drop(key)
         await self._worker.tx(erase)
 
     async def purge(self, older_than: datetime) -> int:
         cutoff = _us(older_than)
+        # Whom the purge takes is decided in the file: what is kept here goes with everyone's.
+        self._recent.clear()
 
         def erase(conn: sqlite3.Connection) -> int:
             gone = "SELECT channel, user FROM users WHERE touched_us < ?"
@@ -375,12 +398,19 @@ class _SqliteTurn(TurnScope):
         self._lease = lease
 
     async def save(
-        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+        self,
+        state: dict[str, Any],
+        lines: list[TranscriptLine],
+        *,
+        last: bool = False,
+        memo: object | None = None,
     ) -> None:
         # With `last`, the lock's row goes in the same transaction as the turn's writes.
         lease = self._lease if last else None
-        store, key = self._sqlite, self.key
-        await store._write(partial(store._save_turn, key, _encode(state), _rows(key, lines), lease))
+        store, key, data = self._sqlite, self.key, _encode(state)
+        store._recent.drop(key)
+        write = partial(store._save_turn, key, data, _rows(key, lines), lease)
+        store._recent.put(key, Recent(data, state, memo, await store._write(write)))
         if lease is not None:
             lease.released = True
 
@@ -402,6 +432,9 @@ class _OptimisticTurn:
     async def __aenter__(self) -> TurnScope:
         store, key = self._store, self._key
         await store._locks.queue(self._name, self._wait)
+        recent = store._recent.get(key)
+        if recent is not None:  # checked when the turn saves, like a read would be
+            return _CheckedTurn(store, key, recent.loaded, recent.raw, recent.memo, recent.touched)
         try:
             raw = await store._worker.read(partial(_load_raw, key), inline=True)
             loaded = None if raw is None else _decode(key, raw)
@@ -416,25 +449,50 @@ class _OptimisticTurn:
 
 class _CheckedTurn(TurnScope):
     def __init__(
-        self, store: SqliteStore, key: UserKey, loaded: dict[str, Any] | None, raw: str | None
+        self,
+        store: SqliteStore,
+        key: UserKey,
+        loaded: dict[str, Any] | None,
+        raw: str | None,
+        memo: object | None = None,
+        touched: int | None = None,
     ) -> None:
-        super().__init__(store, key, loaded)
+        super().__init__(store, key, loaded, memo)
         self._sqlite = store
         self._raw = raw
+        self._touched = touched
 
     async def save(
-        self, state: dict[str, Any], lines: list[TranscriptLine], *, last: bool = False
+        self,
+        state: dict[str, Any],
+        lines: list[TranscriptLine],
+        *,
+        last: bool = False,
+        memo: object | None = None,
     ) -> None:
         store, key = self._sqlite, self.key
         data, rows = _encode(state), _rows(key, lines)
-        await store._write(partial(store._save_checked, key, self._raw, data, rows))
+        write = partial(store._save_checked, key, self._raw, data, rows, self._touched)
+        try:
+            self._touched = await store._write(write)
+        except BaseException:
+            store._recent.drop(key)  # out of date, or unknown after a failed commit
+            raise
+        store._recent.put(key, Recent(data, state, memo, self._touched))
         self._raw = data  # a second save in the same turn checks against the first
 
 
 _LOAD = "SELECT state FROM sessions WHERE channel = ? AND user = ?"
-_CHECK = (
-    "SELECT (SELECT state FROM sessions WHERE channel = ?1 AND user = ?2), "
-    "EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4)"
+# The optimistic turn's save: written only when no other worker holds the user's row lock and
+# the session is still the text the turn loaded (IS: still no row when none was loaded, and
+# not one deleted since). One row changed, or none; compared in SQLite, without reading the
+# session's text back. The check is the SELECT's, not the upsert's: its WHERE would not stop
+# the INSERT of a session deleted meanwhile.
+_SAVE_IF_UNCHANGED = (
+    "INSERT INTO sessions(channel, user, state) SELECT ?1, ?2, ?6 "
+    "WHERE (SELECT state FROM sessions WHERE channel = ?1 AND user = ?2) IS ?5 "
+    "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4) "
+    "ON CONFLICT(channel, user) DO UPDATE SET state = excluded.state"
 )
 _TOUCH = (
     "INSERT INTO users(channel, user, touched_us) VALUES (?1, ?2, ?3) "
