@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.dialog.flow import Flow
 from bot.dialog.lexicon import Lexicon
@@ -17,6 +18,10 @@ from bot.rules.model import Entry, Grade
 
 # Policy dates are Shanghai dates; China has had no daylight saving since 1991.
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+# Entries `Config.once` keeps: the fixed ones and a few weeks of dated ones.
+_REMEMBERED = 64
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +33,22 @@ class Config:
     lexicon: Lexicon
     rules: RulesPort
     matcher: MatcherPort
-    # What turns work out from the above and the date alone (facts.insurance_question).
-    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    # What turns work out from the above and the date alone: see `once`.
+    memo: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()`, worked out on first use and remembered. Only for what depends on this
+        configuration alone, and on the date when `key` holds it (a question's reply, the
+        insurance figures of a day), so that turns do not redo it."""
+        try:
+            found: T = self.memo[key]
+            return found
+        except KeyError:
+            pass
+        if len(self.memo) > _REMEMBERED:
+            self.memo.clear()  # a long-running process: yesterday's answers are not needed
+        value = self.memo[key] = make()
+        return value
 
 
 @dataclass(slots=True)
@@ -41,13 +60,14 @@ class Ctx:
     events: list[Event] = field(default_factory=list)
     # Set by a reader that explains itself why it could not use the reply.
     unclear_note: str | None = None
+    # The Shanghai date of `now`, the date the rules are applied on; several steps a turn ask.
+    on: date = field(init=False)
 
-    @property
-    def on(self) -> date:
-        return self.now.astimezone(SHANGHAI).date()
+    def __post_init__(self) -> None:
+        self.on = self.now.astimezone(SHANGHAI).date()
 
     def t(self, key: str, **values: Any) -> str:
-        return self.cfg.texts(key, **values)
+        return self.cfg.texts.fill(key, values)
 
     def say(self, text: str) -> None:
         self.replies.append(Reply(text))

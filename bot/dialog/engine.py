@@ -47,6 +47,7 @@ class DialogEngine:
         if flow.command(HUMAN) != "human":
             raise DialogDataError(flow.file, "commands.human", f"must include {HUMAN}")
         self.cfg = Config(flow, texts, lexicon or load_lexicon(), rules, matcher)
+        self._idle = timedelta(minutes=flow.session.idle_minutes)
 
     @property
     def flow(self) -> Flow:
@@ -94,8 +95,7 @@ class DialogEngine:
 
     def _expired(self, state: SessionState, now: datetime) -> bool:
         # Nobody is timed out while waiting for a colleague.
-        idle = timedelta(minutes=self.flow.session.idle_minutes)
-        return state.mode == "bot" and now - state.updated_at > idle
+        return state.mode == "bot" and now - state.updated_at > self._idle
 
     def _turn(self, state: SessionState | None, msg: Incoming, now: datetime) -> Ctx:
         if state is None:
@@ -136,25 +136,25 @@ class DialogEngine:
             self._read(ctx, text)
 
     def _message(self, ctx: Ctx, msg: Incoming) -> None:
-        state = ctx.state
+        state, flow = ctx.state, self.cfg.flow
         if state.mode == "handoff":
             self._handoff_message(ctx, msg)
             return
-        spec = self.flow.states.get(state.step)
+        spec = flow.states.get(state.step)
         if spec is None or spec.kind != "ask":
             raise StateError(f"step {state.step!r} is not a question of this flow")
         issue = self._problem(msg)
         if issue != "too_long":
-            command = self.flow.command(msg.text)
+            command = flow.command(msg.text)
             if command is None and spec.slot != "insurance":  # there numbers are months
                 # A choice whose value is a command word ("转人工" is /human), picked by number.
                 value = parse_choice(msg.text, state.offered, self.cfg.lexicon, partial=False)
-                command = self.flow.command(value) if value and value.startswith("/") else None
+                command = flow.command(value) if value and value.startswith("/") else None
             if command is not None:
                 self._command(ctx, command)
                 return
         if issue is not None:
-            text = ctx.t(f"input.{issue}", limit=self.flow.session.max_input_chars)
+            text = ctx.t(f"input.{issue}", limit=flow.session.max_input_chars)
             self._unclear(ctx, text)
             return
         self._read(ctx, msg.text)
@@ -162,7 +162,7 @@ class DialogEngine:
     def _problem(self, msg: Incoming) -> str | None:
         if msg.kind != "text":
             return msg.kind
-        return problem(msg.text, self.flow.session.max_input_chars)
+        return problem(msg.text, self.cfg.flow.session.max_input_chars)
 
     def _read(self, ctx: Ctx, text: str) -> None:
         before = ctx.state.snapshot()
@@ -177,12 +177,13 @@ class DialogEngine:
         self._remember(ctx, before)
 
     def _advance(self, ctx: Ctx, origin: str, outcome: str) -> None:
-        target = self.flow.states[origin].on[outcome]
+        states = self.cfg.flow.states
+        target = states[origin].on[outcome]
         # check_flow guarantees that decide/say states reach an ask state without looping.
-        while self.flow.states[target].kind != "ask":
+        while states[target].kind != "ask":
             run = STEPS[target].run
             assert run is not None
-            target = self.flow.states[target].on[run(ctx)]
+            target = states[target].on[run(ctx)]
         ctx.state.step = target
         self._ask(ctx)
 
@@ -195,7 +196,7 @@ class DialogEngine:
             and before["done"] == [c.to_dict() for c in state.done]
         ):
             return
-        depth = self.flow.session.undo_depth
+        depth = self.cfg.flow.session.undo_depth
         ctx.state.history = [*ctx.state.history, before][-depth:]
 
     def _ask(self, ctx: Ctx, offer_human: bool = False) -> None:

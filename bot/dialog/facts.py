@@ -18,21 +18,22 @@ def grade_of(entry: Entry, cert: CertSlots) -> Grade | None:
     return cert.grade if entry.is_occupation else entry.grade
 
 
-def facts_of(cert: CertSlots, on: date) -> Facts:
-    def said(code: ConditionCode) -> bool | None:
-        answer = cert.answers.get(code)
-        return None if answer in (None, "unknown") else answer == "yes"
+# What each stored answer tells the rules; "unknown" (and no answer) is None.
+_SAID: dict[str | None, bool | None] = {"yes": True, "no": False}
 
+
+def facts_of(cert: CertSlots, on: date) -> Facts:
+    said = cert.answers.get
     return Facts(
         grade=cert.grade,
-        obtained_in_shanghai=said("obtained_in_shanghai"),
-        verified=said("shanghai_verification"),
-        post_match=said("post_match"),
-        appointed=said("appointment"),
-        registered=said("registration"),
+        obtained_in_shanghai=_SAID.get(said("obtained_in_shanghai")),
+        verified=_SAID.get(said("shanghai_verification")),
+        post_match=_SAID.get(said("post_match")),
+        appointed=_SAID.get(said("appointment")),
+        registered=_SAID.get(said("registration")),
         insurance_months_at_average=cert.insurance_months,
         insurance_base=cert.insurance_base,
-        national_qualification=said("skill_certificate_type"),
+        national_qualification=_SAID.get(said("skill_certificate_type")),
     )
 
 
@@ -71,14 +72,7 @@ def insurance_question(ctx: Ctx) -> InsuranceQuestion:
 
     The same for every turn of a day (it depends on the rules, the texts and the date only),
     so it is worked out once a day, not on each of the turns that ask or read it."""
-    memo = ctx.cfg.memo
-    cached = memo.get(("insurance_question", ctx.on))
-    if isinstance(cached, InsuranceQuestion):
-        return cached
-    if len(memo) > 64:
-        memo.clear()  # a long-running process: yesterday's answers are not needed
-    question = memo[("insurance_question", ctx.on)] = _insurance_question(ctx)
-    return question
+    return ctx.cfg.once(("insurance_question", ctx.on), lambda: _insurance_question(ctx))
 
 
 def _insurance_question(ctx: Ctx) -> InsuranceQuestion:

@@ -55,7 +55,8 @@ def pick(ctx: Ctx, entry: Entry, grade: Grade | None = None) -> None:
 
 
 def ask_certificate(ctx: Ctx) -> Reply:
-    return Reply(ctx.t("ask.certificate_next" if ctx.state.done else "ask.certificate"))
+    key = "ask.certificate_next" if ctx.state.done else "ask.certificate"
+    return ctx.cfg.once(key, lambda: Reply(ctx.t(key)))
 
 
 def read_certificate(ctx: Ctx, text: str) -> str | None:
@@ -169,6 +170,10 @@ def read_grade(ctx: Ctx, text: str) -> str | None:
 
 
 def ask_another(ctx: Ctx) -> Reply:
+    return ctx.cfg.once("ask.another", lambda: _another_reply(ctx))
+
+
+def _another_reply(ctx: Ctx) -> Reply:
     choices = (
         Choice(ctx.t("choice.another_yes"), "yes"),
         Choice(ctx.t("choice.another_no"), "no"),
@@ -192,7 +197,7 @@ def read_another(ctx: Ctx, text: str) -> str | None:
 
 
 def ask_closed(ctx: Ctx) -> Reply:
-    return Reply(ctx.t("ask.closed"))
+    return ctx.cfg.once("ask.closed", lambda: Reply(ctx.t("ask.closed")))
 
 
 def read_closed(ctx: Ctx, text: str) -> str | None:

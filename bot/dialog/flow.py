@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
+from bot.dialog import slots
 from bot.dialog.state import Answer
 from bot.dialog.texts import CODE_KEYS, Texts, placeholders
 from bot.errors import DialogDataError
@@ -73,14 +74,19 @@ class Flow:
     start: str
     conditions: tuple[ConditionSpec, ...]
     states: Mapping[str, StateSpec]
+    # `conditions` by code, for the lookups of every turn that asks one.
+    _by_code: Mapping[ConditionCode, ConditionSpec] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_code", {c.code: c for c in self.conditions})
 
     def command(self, text: str) -> Command | None:
         """The global command a whole message names, if any."""
         stripped = text.strip()
-        return self.commands.get(name_key(stripped)) or self.commands.get(stripped)
+        return self.commands.get(slots.key(stripped)) or self.commands.get(stripped)
 
     def condition(self, code: ConditionCode) -> ConditionSpec:
-        return next(c for c in self.conditions if c.code == code)
+        return self._by_code[code]
 
     def text_keys(self) -> set[str]:
         """Every texts.yaml key this flow refers to."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,28 @@ class Lexicon:
     greetings: frozenset[str]
     thanks: frozenset[str]
     exit_words: frozenset[str]
+    # Derived from the above once, for the readers that use them on every message.
+    hedges_longest_first: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    ordinal_prefix_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    ordinal_suffix_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    numeral_chars: frozenset[str] = field(init=False, repr=False, compare=False)  # 一 … 万
+    money_units_longest_first: tuple[tuple[str, int], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    money_unit_words: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_length = sorted(self.money_units.items(), key=lambda kv: -len(kv[0]))
+        derived = {
+            "hedges_longest_first": tuple(sorted(self.hedges, key=len, reverse=True)),
+            "ordinal_prefix_keys": _keys(self.ordinal_prefix),
+            "ordinal_suffix_keys": _keys(self.ordinal_suffix),
+            "numeral_chars": frozenset(self.digits) | frozenset(self.units),
+            "money_units_longest_first": tuple(by_length),
+            "money_unit_words": tuple(self.money_units),
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
 
 def load_lexicon(path: Path | None = None) -> Lexicon:

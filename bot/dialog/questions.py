@@ -21,10 +21,10 @@ def decide_route(ctx: Ctx) -> str:
         return "zero"
     if entry.is_skill_level and not cert.occupation_asked:
         return "needs_occupation"
-    if entry.is_occupation and cert.grade is None and not cert.grade_asked:
-        _announce(ctx)
-        return "needs_grade"
-    if entry.is_occupation and cert.grade is None:
+    if cert.grade is None and entry.is_occupation:
+        if not cert.grade_asked:
+            _announce(ctx)
+            return "needs_grade"
         return "done"  # grade 不清楚: nothing can be scored, asking conditions would waste time
     code = next_condition(ctx)
     if code is None:
@@ -52,7 +52,13 @@ def _pending(ctx: Ctx) -> ConditionCode:
 
 
 def ask_condition(ctx: Ctx) -> Reply:
-    spec = ctx.cfg.flow.condition(_pending(ctx))
+    # The same words for every certificate: made once per engine.
+    code = _pending(ctx)
+    return ctx.cfg.once(("ask_condition", code), lambda: _condition_reply(ctx, code))
+
+
+def _condition_reply(ctx: Ctx, code: ConditionCode) -> Reply:
+    spec = ctx.cfg.flow.condition(code)
     choices = tuple(Choice(ctx.t(spec.options[a]), a) for a in _ANSWERS)
     return Reply(ctx.t(spec.ask), choices)
 
@@ -76,7 +82,13 @@ def read_condition(ctx: Ctx, text: str) -> str | None:
 
 
 def ask_insurance(ctx: Ctx) -> Reply:
-    spec = ctx.cfg.flow.condition(_pending(ctx))
+    # The same words for every certificate asked about on one day: made once that day.
+    code = _pending(ctx)
+    return ctx.cfg.once(("ask_insurance", code, ctx.on), lambda: _insurance_reply(ctx, code))
+
+
+def _insurance_reply(ctx: Ctx, code: ConditionCode) -> Reply:
+    spec = ctx.cfg.flow.condition(code)
     q = insurance_question(ctx)
     if q.unknown_from is None or not q.months:
         text = ctx.t(spec.ask, window=q.window, figures=q.figures)

@@ -21,6 +21,7 @@ from bot.rules.catalogue import name_key
 # Where a reply's first phrase ends: "是的，已经注册了" answers with "是的".
 _PHRASE_END = re.compile(r"[\s,，。.!！;；、~～…]+")
 _ARABIC = re.compile(r"\d+(?:\.\d+)?")
+_THOUSANDS = re.compile(r"(?<=\d)[,，](?=\d{3})")  # 12,434
 
 
 @functools.lru_cache(maxsize=4096)
@@ -53,7 +54,7 @@ def parse_answer(text: str, lex: Lexicon) -> Answer | None:
 def _variants(word: str, lex: Lexicon) -> list[str]:
     """The word, then without a hedge (应该是 → 是), then without trailing particles."""
     out = [word]
-    hedges = sorted(lex.hedges, key=len, reverse=True)
+    hedges = lex.hedges_longest_first
     while True:  # "我也不知道" → "也不知道" → "不知道"
         last = out[-1]
         hedge = next((h for h in hedges if last.startswith(h) and len(last) > len(h)), None)
@@ -98,10 +99,13 @@ def parse_choice(
 def parse_ordinal(text: str, lex: Lexicon) -> int | None:
     """'2', '２', '二', '第2个', '2.' → 2; anything else → None."""
     k = key(text)
-    for prefix in lex.ordinal_prefix:
-        k = k.removeprefix(key(prefix))
-    for suffix in lex.ordinal_suffix:
-        k = k.removesuffix(key(suffix))
+    prefixes, suffixes = lex.ordinal_prefix_keys, lex.ordinal_suffix_keys
+    if k.startswith(prefixes):  # one test first: most numbers come bare
+        for prefix in prefixes:
+            k = k.removeprefix(prefix)
+    if k.endswith(suffixes):
+        for suffix in suffixes:
+            k = k.removesuffix(suffix)
     if k.isascii() and k.isdigit() and len(k) <= 2:
         return int(k)
     if len(k) == 1 and k in lex.digits:
@@ -118,9 +122,9 @@ class Figure:
 def parse_figure(text: str, lex: Lexicon) -> Figure | None:
     """The first number in the text, with its unit: '12434元', '1.2万', '一万二', '六个月'."""
     s = unicodedata.normalize("NFKC", text).casefold()
-    s = re.sub(r"(?<=\d)[,，](?=\d{3})", "", s).replace(" ", "")
+    s = _THOUSANDS.sub("", s).replace(" ", "")
     arabic = _ARABIC.search(s)
-    cn_chars = set(lex.digits) | set(lex.units)
+    cn_chars = lex.numeral_chars
     cn_start = next((i for i, ch in enumerate(s) if ch in lex.digits), None)
     if arabic is not None and (cn_start is None or arabic.start() <= cn_start):
         value, end = float(arabic.group()), arabic.end()
@@ -133,7 +137,7 @@ def parse_figure(text: str, lex: Lexicon) -> Figure | None:
         return None
     rest = s[end:]
     # A multiplier right after the number: 1.2万, 15k; "1万2" is 12000.
-    for unit, factor in sorted(lex.money_units.items(), key=lambda kv: -len(kv[0])):
+    for unit, factor in lex.money_units_longest_first:
         if factor > 1 and rest.startswith(unit):
             value *= factor
             tail = _ARABIC.match(rest[len(unit) :])
@@ -141,9 +145,9 @@ def parse_figure(text: str, lex: Lexicon) -> Figure | None:
                 digits = tail.group()
                 value += float(digits) * (factor / 10 if len(digits) == 1 else 1)
             return Figure(value, "money")
-    if any(rest.startswith(u) for u in lex.money_units):
+    if rest.startswith(lex.money_unit_words):
         return Figure(value, "money")
-    if any(rest.startswith(u) for u in lex.month_units):
+    if rest.startswith(lex.month_units):
         return Figure(value, "months")
     return Figure(value, None)
 

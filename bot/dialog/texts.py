@@ -96,8 +96,12 @@ class Texts:
         self.file = file
 
     def __call__(self, key: str, **values: Any) -> str:
+        return self.fill(key, values)
+
+    def fill(self, key: str, values: Mapping[str, Any]) -> str:
+        """The same with the values as a mapping, for callers that hold them as one."""
         # A KeyError here is a bug the start-up check should have caught; let it surface.
-        return self._table[key].format(**values)
+        return self._table[key].format_map(values)
 
     def __contains__(self, key: object) -> bool:
         return key in self._table

@@ -9,13 +9,23 @@ whatever the sources leave open is flagged for staff (review) rather than guesse
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from bot.rules import insurance
 from bot.rules.conditions import CONDITION_ORDER, ConditionSpec
 from bot.rules.grades import Grades
-from bot.rules.model import Assessment, ConditionCode, ConditionResult, Entry, Facts, Grade, Status
+from bot.rules.model import (
+    KINDS,
+    Assessment,
+    ConditionCode,
+    ConditionResult,
+    Entry,
+    Facts,
+    Grade,
+    Kind,
+    Status,
+)
 from bot.rules.parameters import DatedParameter
 from bot.rules.tiers import Tiers
 
@@ -31,6 +41,22 @@ class Engine:
     grades: Grades
     texts: Mapping[str, str]
     version: str
+    # For each kind of entry, the conditions that apply to it (with their only_if), in
+    # CONDITION_ORDER: worked out once, as `applicable` runs on most turns of a conversation.
+    _by_kind: Mapping[Kind, tuple[tuple[ConditionCode, str | None], ...]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        by_kind = {
+            kind: tuple(
+                (code, self.conditions[code].only_if)
+                for code in CONDITION_ORDER
+                if kind in self.conditions[code].applies_to
+            )
+            for kind in KINDS
+        }
+        object.__setattr__(self, "_by_kind", by_kind)
 
     def grade_of(self, entry: Entry, facts: Facts) -> Grade | None:
         # Only an occupation takes its grade from the applicant; elsewhere the entry decides.
@@ -53,11 +79,7 @@ class Engine:
             return []
         route = facts.route or entry.route
         codes: list[ConditionCode] = []
-        for code in CONDITION_ORDER:
-            spec = self.conditions[code]
-            if entry.kind not in spec.applies_to:
-                continue
-            only = spec.only_if
+        for code, only in self._by_kind[entry.kind]:
             if only == "registration" and not entry.registration:
                 continue
             if only == "review_route" and route != "review":

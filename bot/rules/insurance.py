@@ -52,19 +52,15 @@ def figure_periods(
     wage: DatedParameter, window: tuple[date, ...]
 ) -> list[tuple[date, Period | None]]:
     """Where the figure changes inside the window: (first month, period or None if unknown)."""
-    out: list[tuple[date, Period | None]] = []
-    for month in window:
-        period = wage.period_at(month)
-        if not out or out[-1][1] != period:
-            out.append((month, period))
-    return out
+    return list(wage.over(window).runs)
 
 
 def evaluate(rule: InsuranceRule, wage: DatedParameter, facts: Facts, on: date) -> InsuranceOutcome:
     window = window_of(rule, on)
-    periods = figure_periods(wage, window)
+    stretch = wage.over(window)
+    periods = list(stretch.runs)
     outcome = InsuranceOutcome("unknown", 0, window, periods)
-    unknown_figure = sum(1 for m in window if wage.period_at(m) is None)
+    unknown_figure = stretch.unknown
     need = rule.required_months
 
     if facts.insurance is not None or facts.insurance_base is not None:

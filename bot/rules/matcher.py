@@ -16,8 +16,8 @@ a short list (choose) or nothing (none).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -45,6 +45,7 @@ MAX_CHOICES = 6
 TYPO = 96.0
 MAX_TYPO_VARIANTS = 6
 MIN_LATIN_FILLER = 4
+REMEMBERED = 4096  # results kept by each matcher
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,9 @@ class Matcher:
         levels = (self.skill, self.title, self.every)
         self.scorer = Scorer(self.index, levels, self.norm.strip)
         self.latin = LatinMatcher(self.index, self.skill, self.every)
+        # The latest results by text: a result depends on the text and the data above alone,
+        # and most users ask about the same few certificates (一建, 中级会计师).
+        self._remembered = lru_cache(maxsize=REMEMBERED)(self._read)
 
     @cached_property
     def entries(self) -> tuple[Entry, ...]:
@@ -125,7 +129,12 @@ class Matcher:
 
     def match(self, text: str) -> MatchResult:
         """The best reading of `text`; never raises, and bounded work for any input."""
-        return replace(self._match(text), query=text)
+        return self._remembered(text)
+
+    def _read(self, text: str) -> MatchResult:
+        r = self._match(text)
+        # `replace(r, query=text)`, field by field: replace looks up the fields on each call.
+        return MatchResult(r.outcome, r.entry, r.grade, r.needs, r.candidates, r.how, text)
 
     def _match(self, text: str) -> MatchResult:
         cleaned = self.norm.clean(text)

@@ -93,7 +93,9 @@ class MonthBase:
     base: float
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: the dialog builds one on most turns, and a frozen dataclass takes much longer
+# to build (each field is set through object.__setattr__). Nothing changes one once built.
+@dataclass(slots=True)
 class Facts:
     """What the applicant told us. None means unknown (never the same as False)."""
 

@@ -30,6 +30,15 @@ class Period:
     alternative: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """What a parameter says over some months."""
+
+    # (first month, period in force or None if unknown), each time that changes, oldest first.
+    runs: tuple[tuple[date, Period | None], ...]
+    unknown: int  # months without a known value
+
+
 class DatedParameter:
     """A value that changes on given dates and is trusted for `valid_for_months` at most."""
 
@@ -41,6 +50,7 @@ class DatedParameter:
         # An assessment asks for each month of its 12-month window, several times a turn; the
         # answers never change once loaded, and the months asked are few.
         self._at: dict[date, Period | None] = {}
+        self._over: dict[tuple[date, ...], Stretch] = {}
 
     def period_at(self, day: date) -> Period | None:
         """The period in force on `day`, or None before the first or after the last expired."""
@@ -67,6 +77,23 @@ class DatedParameter:
         if expired:
             return None
         return period
+
+    def over(self, months: tuple[date, ...]) -> Stretch:
+        """The periods in force over these months. Remembered like `period_at`: assessments
+        look at the same window, that of the day, again and again."""
+        try:
+            return self._over[months]
+        except KeyError:
+            pass
+        runs: list[tuple[date, Period | None]] = []
+        for month in months:
+            period = self.period_at(month)
+            if not runs or runs[-1][1] != period:
+                runs.append((month, period))
+        found = Stretch(tuple(runs), sum(1 for m in months if self.period_at(m) is None))
+        if len(self._over) < _REMEMBERED:
+            self._over[months] = found
+        return found
 
     def value_at(self, day: date) -> int | None:
         period = self.period_at(day)
