@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from starlette.routing import BaseRoute
+from starlette.types import Receive, Scope, Send
 
 
 class ChannelMount(Protocol):
@@ -19,6 +20,16 @@ class ChannelMount(Protocol):
     async def startup(self) -> None: ...
 
     async def shutdown(self) -> None: ...
+
+
+class SelfContained:
+    """An ASGI endpoint that answers every request itself, failures included (it catches
+    what it raises), so the server may call it straight from its outermost middleware,
+    past Starlette's exception middleware and router: for the route that takes nearly every
+    request (POST /wechat). Routed as usual otherwise."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raise NotImplementedError
 
 
 @dataclass

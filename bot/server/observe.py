@@ -7,11 +7,16 @@ complaint about one request can be found in the logs of whichever worker served 
 
 Latency is taken when the last body chunk is sent: background work after the response (late
 WeChat parts) is not the client's wait.
+
+`direct`: endpoints by (method, path) that are called from here, past Starlette's exception
+middleware and router (bot/channels/base.py, SelfContained): POST /wechat, where they cost
+about as much as the signature check.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,8 +28,11 @@ _MAX_ID = 64  # a longer header is not a request id we want in every log line
 
 
 class Observe:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self, app: ASGIApp, direct: Mapping[tuple[str, str], ASGIApp] | None = None
+    ) -> None:
         self.app = app
+        self._direct = dict(direct or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -50,8 +58,9 @@ class Observe:
                     metrics.error(metrics.HTTP_5XX)
             await send(message)
 
+        app = self._direct.get((scope["method"], path), self.app)
         try:
-            await self.app(scope, receive, send_observed)
+            await app(scope, receive, send_observed)
         except Exception:
             if not done:
                 metrics.error(metrics.HTTP_5XX)

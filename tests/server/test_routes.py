@@ -105,3 +105,18 @@ def test_unknown_routes_and_methods(serve_app: Callable[..., str]) -> None:
     assert httpx.get(url + "/api/match").status_code == 405
     assert httpx.get(url + "/nothing").status_code == 404
     assert httpx.post(url + "/wechat").status_code == 404  # not mounted without its token
+
+
+def test_post_wechat_called_straight_leaves_the_routing_of_everything_else_alone(
+    serve_app: Callable[..., str],
+) -> None:
+    # POST /wechat is called straight from the outer middleware (bot/server/observe.py);
+    # the rest of /wechat, and paths that only look like it, are routed as before.
+    url = serve_app({"JIFEN_WECHAT_TOKEN": "tok"}, registry=("bot.channels.wechat.mount:from_env",))
+    r = httpx.post(url + "/wechat", content=b"<xml></xml>")
+    assert r.status_code == 400  # refused by the endpoint itself: no signature
+    assert "x-request-id" in r.headers
+    assert httpx.get(url + "/wechat").status_code == 400  # verification: no echostr
+    assert httpx.put(url + "/wechat").status_code == 405
+    assert httpx.post(url + "/wechat/").status_code in (307, 404)
+    assert httpx.post(url + "/wechatx").status_code == 404

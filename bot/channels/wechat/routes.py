@@ -22,6 +22,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
+from bot.channels.base import SelfContained
 from bot.channels.wechat.budget import Responder
 from bot.channels.wechat.crypto import CryptoError, SafeMode, signature_ok
 from bot.channels.wechat.parse import MAX_BODY, Rejected, parse_envelope, parse_message
@@ -141,8 +142,9 @@ class WeChatEndpoint:
         return timestamp, nonce
 
 
-class _Messages:
-    """POST /wechat, an object so that Starlette routes to it as an ASGI app."""
+class _Messages(SelfContained):
+    """POST /wechat, an object so that Starlette routes to it as an ASGI app (`receive`
+    answers every failure itself)."""
 
     def __init__(self, endpoint: WeChatEndpoint) -> None:
         self._endpoint = endpoint
