@@ -196,6 +196,38 @@ async def test_what_erases_a_user_erases_the_copy_kept_in_memory(tmp_path: Path)
         await store.close()
 
 
+async def test_a_user_forgotten_while_a_turn_waits_for_the_file_is_not_kept_in_memory(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    memo = object()
+    async with store.turn(ALICE) as scope:
+        await scope.save({"n": 1}, lines(1), last=True, memo=memo)
+    held, release = threading.Event(), threading.Event()
+    other = threading.Thread(target=_hold_write_lock, args=(tmp_path / "inline.db", held, release))
+    other.start()
+
+    async def turn() -> None:
+        async with store.turn(ALICE) as scope:
+            await scope.save({"n": 2}, lines(1, start=1), last=True, memo=memo)
+
+    try:
+        assert await asyncio.to_thread(held.wait, 10)
+        saving = asyncio.create_task(turn())  # waits for the file on the worker thread
+        await asyncio.sleep(0.05)
+        forgetting = asyncio.create_task(store.forget(ALICE))  # queued behind it
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.wait_for(asyncio.gather(saving, forgetting), 10)
+    finally:
+        release.set()
+        await asyncio.to_thread(other.join, 10)
+    assert await store.load_session(ALICE) is None
+    assert len(store._recent) == 0  # the turn saved after the forget began: not kept either
+    async with store.turn(ALICE) as scope:
+        assert scope.loaded is None
+        assert scope.memo is None
+
+
 async def test_turns_touch_the_user_to_within_two_minutes(tmp_path: Path) -> None:
     start = datetime(2026, 11, 20, tzinfo=UTC)
     now = [start]

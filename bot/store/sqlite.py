@@ -19,7 +19,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -153,6 +153,16 @@ class SqliteStore(Store):
         at_us = _us(self._clock()) if at_us is None else at_us
         conn.execute(_TOUCH, (key.channel, key.user, at_us, TOUCH_GRAIN_US))
 
+    async def _dropping(self, key: UserKey, write: Awaitable[T]) -> T:
+        """`write`, a change of the user's session made outside a turn, with the copy kept in
+        memory dropped before it (no turn starts from it) and after it (nor from one a turn
+        saved meanwhile, while the write waited for the file): erased data is not kept here."""
+        self._recent.drop(key)
+        try:
+            return await write
+        finally:
+            self._recent.drop(key)
+
     async def ping(self) -> bool:
         try:
             return (await self._get("SELECT 1")) == [(1,)]
@@ -172,14 +182,11 @@ class SqliteStore(Store):
             conn.execute(_SAVE, (key.channel, key.user, data))
             self._touch(conn, key)
 
-        self._recent.drop(key)
-        await self._write(write)
+        await self._dropping(key, self._write(write))
 
     async def delete_session(self, key: UserKey) -> None:
-        self._recent.drop(key)
-        await self._write1(
-            "DELETE FROM sessions WHERE channel = ? AND user = ?", key.channel, key.user
-        )
+        sql = "DELETE FROM sessions WHERE channel = ? AND user = ?"
+        await self._dropping(key, self._write1(sql, key.channel, key.user))
 
     async def append_transcript(self, key: UserKey, lines: list[TranscriptLine]) -> None:
         if not lines:
@@ -197,8 +204,8 @@ class SqliteStore(Store):
     ) -> None:
         if not self._fused:
             return await super().save_turn(key, state, lines)
-        self._recent.drop(key)
-        await self._write(partial(self._save_turn, key, _encode(state), _rows(key, lines), None))
+        write = partial(self._save_turn, key, _encode(state), _rows(key, lines), None)
+        await self._dropping(key, self._write(write))
 
     def _save_turn(
         self,
@@ -265,12 +272,12 @@ class SqliteStore(Store):
                 )
             conn.execute("DELETE FROM locks WHERE name = ?", (str(key),))
 
-        self._recent.drop(key)
-        await self._worker.tx(erase)
+        await self._dropping(key, self._worker.tx(erase))
 
     async def purge(self, older_than: datetime) -> int:
         cutoff = _us(older_than)
-        # Whom the purge takes is decided in the file: what is kept here goes with everyone's.
+        # Whom the purge takes is decided in the file: what is kept here goes with everyone's,
+        # before (no turn starts from it) and after (nor from a turn saved meanwhile).
         self._recent.clear()
 
         def erase(conn: sqlite3.Connection) -> int:
@@ -288,7 +295,10 @@ class SqliteStore(Store):
                 conn.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))  # noqa: S608
             return removed
 
-        return await self._worker.tx(erase)
+        try:
+            return await self._worker.tx(erase)
+        finally:
+            self._recent.clear()
 
     # The per-user lock ----------------------------------------------------------------------
 
