@@ -19,8 +19,8 @@ from typing import Any
 
 from .base import UserKey
 
-# Sessions are a few kilobytes each, their decoded forms a few more; a thousand users in the
-# middle of a conversation at once is more than one consultancy sees.
+# About 18 KB a user with the decoded state (19 MB when full, bench/README.md); a thousand
+# users in the middle of a conversation at once is more than one consultancy sees.
 LIMIT = 1024
 
 
