@@ -163,6 +163,23 @@ class SqliteStore(Store):
         finally:
             self._recent.drop(key)
 
+    async def _save_kept(
+        self,
+        key: UserKey,
+        write: Callable[[sqlite3.Connection], int | None],
+        data: str,
+        state: dict[str, Any],
+        memo: object | None,
+    ) -> int | None:
+        """A turn's save (`write` returns when it touched the user), after which the session
+        it wrote (`data`, `state`, the caller's `memo`) is kept for the user's next turn.
+        Nothing is kept while it runs, nor when it fails (a conflict: out of date; a failed
+        commit: unknown)."""
+        self._recent.drop(key)
+        touched = await self._write(write)
+        self._recent.put(key, Recent(data, state, memo, touched))
+        return touched
+
     async def ping(self) -> bool:
         try:
             return (await self._get("SELECT 1")) == [(1,)]
@@ -418,9 +435,8 @@ class _SqliteTurn(TurnScope):
         # With `last`, the lock's row goes in the same transaction as the turn's writes.
         lease = self._lease if last else None
         store, key, data = self._sqlite, self.key, _encode(state)
-        store._recent.drop(key)
         write = partial(store._save_turn, key, data, _rows(key, lines), lease)
-        store._recent.put(key, Recent(data, state, memo, await store._write(write)))
+        await store._save_kept(key, write, data, state, memo)
         if lease is not None:
             lease.released = True
 
@@ -483,12 +499,7 @@ class _CheckedTurn(TurnScope):
         store, key = self._sqlite, self.key
         data, rows = _encode(state), _rows(key, lines)
         write = partial(store._save_checked, key, self._raw, data, rows, self._touched)
-        try:
-            self._touched = await store._write(write)
-        except BaseException:
-            store._recent.drop(key)  # out of date, or unknown after a failed commit
-            raise
-        store._recent.put(key, Recent(data, state, memo, self._touched))
+        self._touched = await store._save_kept(key, write, data, state, memo)
         self._raw = data  # a second save in the same turn checks against the first
 
 
