@@ -409,3 +409,97 @@ async def test_inline_calls_are_quick(store: SqliteStore) -> None:
 async def test_what_only_json_can_write_is_still_written(store: SqliteStore) -> None:
     await store.save_session(ALICE, {"big": 10**30, "keys": {1: "one"}})
     assert await store.load_session(ALICE) == {"big": 10**30, "keys": {"1": "one"}}
+
+
+async def test_turns_that_save_at_the_same_moment_commit_together(store: SqliteStore) -> None:
+    users = [UserKey("wechat", f"u{i}") for i in range(6)]
+    begun: list[str] = []
+    conn = store._worker._inline
+    assert conn is not None
+    conn.set_trace_callback(lambda sql: begun.append(sql) if sql.startswith("BEGIN") else None)
+
+    async def turn(key: UserKey, n: int) -> None:
+        async with store.turn(key) as scope:
+            await scope.save({"n": n}, lines(1), last=True)
+
+    await asyncio.gather(*(turn(key, n) for n, key in enumerate(users)))
+    conn.set_trace_callback(None)
+    assert len(begun) == 1  # six turns, one transaction
+    for n, key in enumerate(users):
+        assert await store.load_session(key) == {"n": n}
+        assert await store.transcript(key) == lines(1)
+
+
+async def test_a_conflict_in_a_group_fails_only_its_own_turn(
+    two: tuple[SqliteStore, SqliteStore],
+) -> None:
+    a, b = two
+    for key in (ALICE, BOB):
+        async with a.turn(key) as scope:
+            await scope.save({"n": 1}, [], last=True)
+    # Another worker moves Alice on: this process's copy of her session is out of date.
+    async with b.turn(ALICE, exclusive=True) as scope:
+        await scope.save({"n": 2}, lines(1), last=True)
+
+    async def turn(key: UserKey) -> None:
+        async with a.turn(key) as scope:
+            await scope.save({"n": 99}, lines(1, start=5), last=True)
+
+    alice, bob = await asyncio.gather(turn(ALICE), turn(BOB), return_exceptions=True)
+    assert isinstance(alice, TurnConflict)
+    assert bob is None
+    assert await b.load_session(ALICE) == {"n": 2}
+    assert await b.transcript(ALICE) == lines(1)
+    assert await b.load_session(BOB) == {"n": 99}
+    assert await b.transcript(BOB) == lines(1, start=5)
+
+
+async def test_a_save_cancelled_before_its_group_commits_writes_nothing(
+    store: SqliteStore,
+) -> None:
+    async def turn(key: UserKey, n: int) -> None:
+        async with store.turn(key) as scope:
+            await scope.save({"n": n}, lines(1), last=True)
+
+    cancelled = asyncio.create_task(turn(ALICE, 1))
+    kept = asyncio.create_task(turn(BOB, 2))
+    for _ in range(100):  # until both wait for their group's commit
+        if len(store._worker._group) == 2:
+            break
+        await asyncio.sleep(0)
+    assert len(store._worker._group) == 2
+    cancelled.cancel()
+    await asyncio.gather(cancelled, kept, return_exceptions=True)
+    assert cancelled.cancelled()
+    assert await store.load_session(ALICE) is None
+    assert await store.transcript(ALICE) == []
+    assert await store.load_session(BOB) == {"n": 2}
+
+
+async def test_sessions_written_as_text_before_are_checked_and_saved_alike(
+    store: SqliteStore,
+) -> None:
+    # Earlier versions bound the session as a str; turns now compare and write UTF-8 bytes.
+    await store._write1(
+        "INSERT INTO sessions(channel, user, state) VALUES (?, ?, ?)",
+        ALICE.channel,
+        ALICE.user,
+        '{"step":"等级"}',
+    )
+    async with store.turn(ALICE) as scope:
+        assert scope.loaded == {"step": "等级"}
+        await scope.save({"step": "地点"}, lines(1), last=True)
+    rows = await store._get("SELECT typeof(state), state FROM sessions")
+    assert rows == [("text", '{"step":"地点"}')]
+
+
+async def test_a_session_with_a_lone_surrogate_is_kept_exactly(store: SqliteStore) -> None:
+    # Telegram's JSON can carry one; it is not UTF-8, so orjson refuses it.
+    state = {"text": "半个\ud83d表情"}
+    async with store.turn(ALICE) as scope:
+        await scope.save(state, [], last=True)
+    assert await store.load_session(ALICE) == state
+    async with store.turn(ALICE) as scope:
+        assert scope.loaded == state
+        await scope.save({"text": "好"}, [], last=True)
+    assert await store.load_session(ALICE) == {"text": "好"}

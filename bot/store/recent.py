@@ -26,7 +26,7 @@ LIMIT = 1024
 
 @dataclass(frozen=True, slots=True)
 class Recent:
-    raw: str  # the session's text as stored: what the saving transaction compares
+    raw: bytes  # the session's text as stored (UTF-8): what the saving transaction compares
     loaded: dict[str, Any]  # shared by every turn that uses it, so nobody may change it
     memo: object | None
     touched: int | None  # when this process last touched the user (sqlite.py, µs), if known

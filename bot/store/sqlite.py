@@ -7,7 +7,8 @@ is optimistic: one read (none when this process saved the session last: recent.p
 transaction that writes only if no other worker changed the session meanwhile
 (`_OptimisticTurn`; TurnConflict otherwise). An exclusive turn takes the
 per-user lock, good across processes (sqlite_lock.py), and loads, then saves, appends and
-releases in one transaction.
+releases in one transaction. The saves of turns that end at the same moment share one
+transaction (sqlite_worker.py), each still checked on its own.
 
 Expiring values (dedupe claims, kv, lock leases) use the wall clock (`time.time`), as Redis TTLs
 do; "last touched" for `purge` uses the injectable `clock`, so retention can be tested.
@@ -167,16 +168,17 @@ class SqliteStore(Store):
         self,
         key: UserKey,
         write: Callable[[sqlite3.Connection], int | None],
-        data: str,
+        data: bytes,
         state: dict[str, Any],
         memo: object | None,
     ) -> int | None:
-        """A turn's save (`write` returns when it touched the user), after which the session
+        """A turn's save (`write` returns when it touched the user), committed with the other
+        turns saving at the same moment (SqliteWorker.tx_grouped), after which the session
         it wrote (`data`, `state`, the caller's `memo`) is kept for the user's next turn.
         Nothing is kept while it runs, nor when it fails (a conflict: out of date; a failed
         commit: unknown)."""
         self._recent.drop(key)
-        touched = await self._write(write)
+        touched = await self._worker.tx_grouped(write)
         self._recent.put(key, Recent(data, state, memo, touched))
         return touched
 
@@ -227,7 +229,7 @@ class SqliteStore(Store):
     def _save_turn(
         self,
         key: UserKey,
-        data: str,
+        data: bytes,
         rows: list[tuple[str, str, int, str, str]],
         lease: Lease[Any] | None,
         conn: sqlite3.Connection,
@@ -245,8 +247,8 @@ class SqliteStore(Store):
     def _save_checked(
         self,
         key: UserKey,
-        loaded: str | None,
-        data: str,
+        loaded: bytes | None,
+        data: bytes,
         rows: list[tuple[str, str, int, str, str]],
         touched: int | None,
         conn: sqlite3.Connection,
@@ -479,7 +481,7 @@ class _CheckedTurn(TurnScope):
         store: SqliteStore,
         key: UserKey,
         loaded: dict[str, Any] | None,
-        raw: str | None,
+        raw: bytes | None,
         memo: object | None = None,
         touched: int | None = None,
     ) -> None:
@@ -503,15 +505,18 @@ class _CheckedTurn(TurnScope):
         self._raw = data  # a second save in the same turn checks against the first
 
 
-_LOAD = "SELECT state FROM sessions WHERE channel = ? AND user = ?"
+# Session text crosses to SQLite as its UTF-8 bytes, made TEXT (or read back as bytes) by CAST,
+# which copies them as they are: bound as a str, the few kilobytes of a session (Chinese text,
+# two bytes a character in Python) would be re-encoded on every save and every compare.
+_LOAD = "SELECT CAST(state AS BLOB) FROM sessions WHERE channel = ? AND user = ?"
 # The optimistic turn's save: written only when no other worker holds the user's row lock and
 # the session is still the text the turn loaded (IS: still no row when none was loaded, and
 # not one deleted since). One row changed, or none; compared in SQLite, without reading the
 # session's text back. The check is the SELECT's, not the upsert's: its WHERE would not stop
 # the INSERT of a session deleted meanwhile.
 _SAVE_IF_UNCHANGED = (
-    "INSERT INTO sessions(channel, user, state) SELECT ?1, ?2, ?6 "
-    "WHERE (SELECT state FROM sessions WHERE channel = ?1 AND user = ?2) IS ?5 "
+    "INSERT INTO sessions(channel, user, state) SELECT ?1, ?2, CAST(?6 AS TEXT) "
+    "WHERE (SELECT state FROM sessions WHERE channel = ?1 AND user = ?2) IS CAST(?5 AS TEXT) "
     "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4) "
     "ON CONFLICT(channel, user) DO UPDATE SET state = excluded.state"
 )
@@ -521,38 +526,38 @@ _TOUCH = (
     "WHERE excluded.touched_us - touched_us NOT BETWEEN 0 AND ?4 - 1"
 )
 _SAVE = (
-    "INSERT INTO sessions(channel, user, state) VALUES (?, ?, ?) "
+    "INSERT INTO sessions(channel, user, state) VALUES (?, ?, CAST(? AS TEXT)) "
     "ON CONFLICT(channel, user) DO UPDATE SET state = excluded.state"
 )
 _APPEND = "INSERT INTO transcripts(channel, user, at_us, sender, text) VALUES (?, ?, ?, ?, ?)"
 
 
-def _load_raw(key: UserKey, conn: sqlite3.Connection) -> str | None:
+def _load_raw(key: UserKey, conn: sqlite3.Connection) -> bytes | None:
     row = conn.execute(_LOAD, (key.channel, key.user)).fetchone()
-    return None if row is None else str(row[0])
+    return None if row is None else bytes(row[0])
 
 
-def _encode(state: dict[str, Any]) -> str:
+def _encode(state: dict[str, Any]) -> bytes:
     # orjson: the same compact UTF-8 JSON as json.dumps(ensure_ascii=False, separators=(",",
     # ":")), in a fraction of the time; the session is written on every message.
     try:
-        return orjson.dumps(state).decode()
+        return orjson.dumps(state)
     except orjson.JSONEncodeError:
         # What only the json module writes (keys that are not strings, integers over 64 bits,
-        # NaN), marked by a leading space (still JSON) so that the json module reads it back.
-        return " " + json.dumps(state, ensure_ascii=False, separators=(",", ":"))
+        # NaN, lone surrogates), marked by a leading space (still JSON) so that the json
+        # module reads it back; ASCII, so that it is valid UTF-8 whatever the text holds.
+        return b" " + json.dumps(state, separators=(",", ":")).encode("ascii")
 
 
-def _decode(key: UserKey, raw: str) -> dict[str, Any]:
-    try:
-        if raw[:1] == " ":
-            raise orjson.JSONDecodeError("written by the json module", raw, 0)
-        state: dict[str, Any] = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        try:  # what only the json module reads exactly (NaN, integers over 64 bits)
-            state = json.loads(raw)
-        except ValueError as exc:
-            raise StoreError(f"session of {key}: {exc}") from exc
+def _decode(key: UserKey, raw: bytes) -> dict[str, Any]:
+    if raw[:1] != b" ":
+        with contextlib.suppress(orjson.JSONDecodeError):
+            loaded: dict[str, Any] = orjson.loads(raw)
+            return loaded
+    try:  # what only the json module reads exactly (NaN, integers over 64 bits)
+        state: dict[str, Any] = json.loads(raw)
+    except ValueError as exc:
+        raise StoreError(f"session of {key}: {exc}") from exc
     return state
 
 

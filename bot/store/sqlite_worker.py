@@ -13,10 +13,17 @@ time, plus a context switch each way). So there are two connections to the file:
 - the worker connection, on one worker thread (`run_in_executor`), for everything else: long
   queries (purge, transcripts), the fallback of busy inline calls, checkpoints.
 
+Turns of the conversation that save in the same pass of the event loop commit together
+(`tx_grouped`): one BEGIN and one COMMIT for all of them, and the pages they share (the end
+of the transcript, its index) go to the WAL once. Each still returns only once its writes are
+committed. When any of them fails (a conflict, an error), the group is rolled back and each
+runs again alone, so that one turn's failure is never another's.
+
 Write transactions are opened with BEGIN IMMEDIATE, so that a read-then-write never upgrades
 its lock midway (the classic SQLITE_BUSY deadlock); a transaction function may therefore run
-twice (inline, rolled back on BUSY, then on the worker) and must not have effects outside the
-database. A private ":memory:" database is one connection, so there everything runs inline.
+more than once (in a group rolled back, inline and rolled back on BUSY, then on the worker)
+and must not have effects outside the database. A private ":memory:" database is one
+connection, so there everything runs inline.
 """
 
 from __future__ import annotations
@@ -59,6 +66,7 @@ class SqliteWorker:
         self._commits = 0  # inline commits since the last checkpoint was asked for
         self._checkpoint: asyncio.Future[int] | None = None
         self.fallbacks = 0  # inline calls that met a busy database and went to the worker
+        self._group: list[tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]] = []
 
     @property
     def _memory(self) -> bool:
@@ -160,6 +168,52 @@ class SqliteWorker:
         database is busy), else on the worker thread."""
         return await self._run(partial(_transaction, fn=fn), inline, wrote=True)
 
+    async def tx_grouped(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """`tx(fn, inline=True)`, committed together with the other grouped transactions
+        that reach here in the same pass of the event loop."""
+        conn = self._inline
+        if conn is None or self._memory:
+            return await self.tx(fn, inline=True)
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[T] = loop.create_future()
+        if not self._group:
+            loop.call_soon(self._commit_group, conn)
+        self._group.append((fn, done))
+        try:
+            return await done
+        except _Alone:
+            return await self.tx(fn, inline=True)
+
+    def _commit_group(self, conn: sqlite3.Connection) -> None:
+        # Those whose caller was cancelled while they waited write nothing, as if they had
+        # never been asked.
+        group = [(fn, done) for fn, done in self._group if not done.cancelled()]
+        self._group = []
+        if not group:
+            return
+        results: list[Any] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for fn, _ in group:
+                results.append(fn(conn))
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            # Busy (another process writes), a conflict, an error: each transaction runs
+            # again by itself, as `tx` would (waiting for a busy file on the worker thread).
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            for _, done in group:
+                if not done.done():
+                    done.set_exception(_Alone())
+            if not isinstance(exc, Exception):
+                raise
+            return
+        self._committed(len(group))
+        for (_, done), result in zip(group, results, strict=True):
+            if not done.done():
+                done.set_result(result)
+
     async def _run(self, fn: Callable[[sqlite3.Connection], T], inline: bool, wrote: bool) -> T:
         if inline and self._inline is not None:
             try:
@@ -182,10 +236,10 @@ class SqliteWorker:
             raise StoreError(f"{self._name} {self.path} is not open")
         return conn
 
-    def _committed(self) -> None:
+    def _committed(self, count: int = 1) -> None:
         if self._memory:
             return
-        self._commits += 1
+        self._commits += count
         if self._commits < CHECKPOINT_EVERY or self._pool is None:
             return
         if self._checkpoint is not None and not self._checkpoint.done():
@@ -223,6 +277,10 @@ class SqliteWorker:
         if future.result() >= WAL_RESTART_PAGES and conn is not None and conn is not self._conn:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+
+class _Alone(Exception):
+    """A grouped transaction's group was rolled back: it runs again by itself."""
 
 
 def _transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
