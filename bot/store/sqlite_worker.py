@@ -179,10 +179,10 @@ class SqliteWorker:
         if not self._group:
             loop.call_soon(self._commit_group, conn)
         self._group.append((fn, done))
-        try:
-            return await done
-        except _Alone:
+        result = await done
+        if result is _ALONE:
             return await self.tx(fn, inline=True)
+        return result
 
     def _commit_group(self, conn: sqlite3.Connection) -> None:
         # Those whose caller was cancelled while they waited write nothing, as if they had
@@ -205,7 +205,7 @@ class SqliteWorker:
                     conn.execute("ROLLBACK")
             for _, done in group:
                 if not done.done():
-                    done.set_exception(_Alone())
+                    done.set_result(_ALONE)
             if not isinstance(exc, Exception):
                 raise
             return
@@ -279,8 +279,8 @@ class SqliteWorker:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
 
-class _Alone(Exception):
-    """A grouped transaction's group was rolled back: it runs again by itself."""
+# What a grouped transaction gets when its group was rolled back: it runs again by itself.
+_ALONE: Any = object()
 
 
 def _transaction(conn: sqlite3.Connection, fn: Callable[[sqlite3.Connection], T]) -> T:
