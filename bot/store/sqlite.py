@@ -257,7 +257,8 @@ class SqliteStore(Store):
         user's lock; TurnConflict otherwise. `touched`: when this process last touched the
         user. Returns the same for the touch made here, if any."""
         params = (key.channel, key.user, str(key), time.time(), loaded, data)
-        if conn.execute(_SAVE_IF_UNCHANGED, params).rowcount != 1:
+        sql = _CREATE_IF_ABSENT if loaded is None else _SAVE_IF_UNCHANGED
+        if conn.execute(sql, params).rowcount != 1:
             raise TurnConflict(f"session of {key} changed by another worker during the turn")
         if rows:
             conn.executemany(_APPEND, rows)
@@ -510,15 +511,18 @@ class _CheckedTurn(TurnScope):
 # two bytes a character in Python) would be re-encoded on every save and every compare.
 _LOAD = "SELECT CAST(state AS BLOB) FROM sessions WHERE channel = ? AND user = ?"
 # The optimistic turn's save: written only when no other worker holds the user's row lock and
-# the session is still the text the turn loaded (IS: still no row when none was loaded, and
-# not one deleted since). One row changed, or none; compared in SQLite, without reading the
-# session's text back. The check is the SELECT's, not the upsert's: its WHERE would not stop
-# the INSERT of a session deleted meanwhile.
+# the session is still the text the turn loaded; an UPDATE, so a session deleted since is not
+# written either. One row changed, or none; compared in SQLite, without reading the session's
+# text back. A turn that loaded no session creates it only if there is still none.
 _SAVE_IF_UNCHANGED = (
+    "UPDATE sessions SET state = CAST(?6 AS TEXT) WHERE channel = ?1 AND user = ?2 "
+    "AND state = CAST(?5 AS TEXT) "
+    "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4)"
+)
+_CREATE_IF_ABSENT = (
     "INSERT INTO sessions(channel, user, state) SELECT ?1, ?2, CAST(?6 AS TEXT) "
-    "WHERE (SELECT state FROM sessions WHERE channel = ?1 AND user = ?2) IS CAST(?5 AS TEXT) "
-    "AND NOT EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4) "
-    "ON CONFLICT(channel, user) DO UPDATE SET state = excluded.state"
+    "WHERE ?5 IS NULL AND NOT EXISTS (SELECT 1 FROM locks WHERE name = ?3 AND expires > ?4) "
+    "ON CONFLICT(channel, user) DO NOTHING"
 )
 _TOUCH = (
     "INSERT INTO users(channel, user, touched_us) VALUES (?1, ?2, ?3) "
