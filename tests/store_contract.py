@@ -8,6 +8,7 @@ the retention tests; the stores it makes are closed by the fixture).
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,3 +195,80 @@ class StoreContract:
         await asyncio.sleep(0.3)
         assert await store.kv_set_if_absent("refresh", "w2") is True
         assert await store.kv_get("refresh") == "w2"
+
+    # The inbox. Items become takeable once the lease given to `inbox_add` runs out, so the
+    # tests add with lease 0 (due at once) unless the deadline is the point.
+
+    async def test_inbox_take_counts_and_leases_again(self, store: Store) -> None:
+        await store.inbox_add("telegram", "1", "u1", lease=0)
+        assert await store.inbox_take("telegram", lease=0.2) == [("1", "u1", 1)]
+        assert await store.inbox_take("telegram", lease=0.2) == []  # leased to the first taker
+        await asyncio.sleep(0.3)
+        assert await store.inbox_take("telegram", lease=30) == [("1", "u1", 2)]
+
+    async def test_inbox_item_is_not_taken_before_its_lease_runs_out(self, store: Store) -> None:
+        await store.inbox_add("telegram", "1", "u1", lease=0.2)
+        assert await store.inbox_take("telegram", lease=30) == []
+        await asyncio.sleep(0.3)
+        assert await store.inbox_take("telegram", lease=30) == [("1", "u1", 1)]
+
+    async def test_inbox_done_forgets_the_item(self, store: Store) -> None:
+        await store.inbox_done("telegram", "absent")  # no error
+        await store.inbox_add("telegram", "1", "u1", lease=0)
+        await store.inbox_add("telegram", "2", "u2", lease=0)
+        await store.inbox_done("telegram", "1")
+        await store.inbox_done("telegram", "1")  # twice: no error
+        assert await store.inbox_take("telegram", lease=0) == [("2", "u2", 1)]
+        await store.inbox_done("telegram", "2")  # taken: done all the same
+        assert await store.inbox_take("telegram", lease=0) == []
+        await store.inbox_add("telegram", "2", "again", lease=0)  # a new item: counts afresh
+        assert await store.inbox_take("telegram", lease=30) == [("2", "again", 1)]
+
+    async def test_inbox_add_of_an_existing_item_changes_nothing(self, store: Store) -> None:
+        await store.inbox_add("telegram", "1", "first", lease=0)
+        assert await store.inbox_take("telegram", lease=0.2) == [("1", "first", 1)]
+        await store.inbox_add("telegram", "1", "second", lease=0)  # would make it due at once
+        assert await store.inbox_take("telegram", lease=30) == []
+        await asyncio.sleep(0.3)
+        assert await store.inbox_take("telegram", lease=30) == [("1", "first", 2)]
+
+    async def test_inbox_take_oldest_deadline_first_up_to_limit(self, store: Store) -> None:
+        # Deadline order z y x w differs from both the order of adding and the order of names;
+        # 0.1 s apart, so that a slow add cannot swap two of them.
+        for item, lease in (("x", 0.3), ("z", 0.1), ("y", 0.2), ("w", 0.4)):
+            await store.inbox_add("telegram", item, f"body {item}", lease=lease)
+        await asyncio.sleep(0.5)
+        got = await store.inbox_take("telegram", lease=30, limit=3)
+        assert got == [("z", "body z", 1), ("y", "body y", 1), ("x", "body x", 1)]
+        assert await store.inbox_take("telegram", lease=30, limit=3) == [("w", "body w", 1)]
+
+    async def test_inbox_concurrent_takes_never_share_an_item(self, make_store: MakeStore) -> None:
+        a, b = await make_store(), await make_store()  # two workers on one store
+        for i in range(20):
+            await a.inbox_add("telegram", str(i), f"u{i}", lease=0)
+        takes = [w.inbox_take("telegram", lease=30, limit=7) for w in (a, b, a, b)]
+        taken = [item for got in await asyncio.gather(*takes) for item, _, _ in got]
+        assert sorted(taken, key=int) == [str(i) for i in range(20)]  # each exactly once
+
+    async def test_inbox_channels_are_separate(self, store: Store) -> None:
+        await store.inbox_add("telegram", "1", "tg 1", lease=0)
+        await store.inbox_add("telegram", "2", "tg 2", lease=0)
+        await store.inbox_add("wechat", "1", "wx 1", lease=0)  # same item id, other channel
+        await store.inbox_add("wechat", "1", "wx 1 again", lease=0)
+        await store.inbox_done("wechat", "2")  # only telegram has a "2"
+        got = await store.inbox_take("telegram", lease=30)
+        assert sorted(got) == [("1", "tg 1", 1), ("2", "tg 2", 1)]
+        assert await store.inbox_take("wechat", lease=30) == [("1", "wx 1", 1)]
+
+    async def test_inbox_bodies_round_trip_exactly(self, store: Store) -> None:
+        update = {"message": {"chat": {"id": 42}, "text": '电工证 "三级"\\怎么考？👍🏽\n🎉'}}
+        bodies = {
+            "json": json.dumps(update, ensure_ascii=False),
+            "escaped": json.dumps(update),
+            "plain": "您好，请问 <b>报名</b> 'when' & 🧑‍🔧",
+        }
+        for item, body in bodies.items():
+            await store.inbox_add("telegram", item, body, lease=0)
+        got = await store.inbox_take("telegram", lease=30)
+        assert {item: body for item, body, _ in got} == bodies
+        assert all(type(i) is str and type(b) is str and type(n) is int for i, b, n in got)

@@ -503,3 +503,14 @@ async def test_a_session_with_a_lone_surrogate_is_kept_exactly(store: SqliteStor
         assert scope.loaded == state
         await scope.save({"text": "好"}, [], last=True)
     assert await store.load_session(ALICE) == {"text": "好"}
+
+
+async def test_purge_drops_inbox_items_nobody_processed_since_the_cutoff(
+    store: SqliteStore,
+) -> None:
+    await store.inbox_add("telegram", "1", "{}", 0.0)
+    await store.purge(datetime.now(UTC) - timedelta(days=1))
+    assert [item for item, _, _ in await store.inbox_take("telegram", 60)] == ["1"]
+    await store.purge(datetime.now(UTC) + timedelta(days=1))
+    await store.inbox_add("telegram", "2", "{}", 0.0)
+    assert [item for item, _, _ in await store.inbox_take("telegram", 60)] == ["2"]

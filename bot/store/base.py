@@ -183,6 +183,29 @@ class Store(ABC):
         await self.set_result(namespace, msg_id, result, ttl)
         return True
 
+    # The inbox: what a channel acknowledged before processing it (Telegram's webhook answers
+    # 200 at once, and Telegram never delivers an acknowledged update again), kept until it
+    # has been processed, so that a worker that dies in between loses nothing: once its lease
+    # runs out, another worker (or the restarted one) takes the item and processes it again.
+    @abstractmethod
+    async def inbox_add(self, channel: str, item: str, body: str, lease: float) -> None:
+        """Keep `body` under (channel, item) until `inbox_done`; nobody may take it for
+        `lease` seconds (the time its worker has to process it). Adding an item already
+        there changes nothing."""
+
+    @abstractmethod
+    async def inbox_done(self, channel: str, item: str) -> None:
+        """The item has been processed: forget it (nothing happens if it is not there)."""
+
+    @abstractmethod
+    async def inbox_take(
+        self, channel: str, lease: float, limit: int = 100
+    ) -> list[tuple[str, str, int]]:
+        """Items of `channel` whose lease has run out, oldest lease first, at most `limit`:
+        (item, body, takes), where `takes` counts the times it was taken, this one included.
+        Each is leased again for `lease` seconds to the caller, atomically: two workers
+        taking at once never get the same item."""
+
     # Small expiring values: access tokens, rate-limit counters.
     @abstractmethod
     async def kv_get(self, key: str) -> str | None: ...

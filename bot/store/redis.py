@@ -10,6 +10,7 @@ Layout (prefix `jifen:` by default; `<u>` is a digest of channel and user id, se
   jifen:d:<ns>:<id>    dedupe claim "?" (SET NX PX) or a lease claim "?<token> <expiry>"
                        (redis_lease.py), then "=<answer>" once the answer is known
   jifen:kv:<key>       small expiring values (access tokens, counters)
+  jifen:ib:{<channel>}:due|body|takes   the channel's inbox (redis_inbox.py)
 The `{<u>}` hash tag keeps one user's keys in one cluster slot so that MULTI and scripts work.
 Idle expiry of a conversation is the dialog's business; the TTL here is only data retention.
 """
@@ -27,6 +28,7 @@ from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.client import Pipeline
 
 from .base import Store, StoreError, TranscriptLine, TurnScope, UserKey
+from .redis_inbox import InboxScripts
 from .redis_lease import LeaseScripts
 from .redis_lock import FairLocks, Held, LockSettings
 from .redis_support import (
@@ -137,6 +139,7 @@ class RedisStore(Store):
         self._forget = self._client.register_script(_FORGET)
         self._purge = self._client.register_script(_PURGE)
         self._leases = LeaseScripts(self._client)
+        self._inbox = InboxScripts(self._client)
         self._save_turn = self._client.register_script(SAVE_TURN)
 
     async def close(self) -> None:
@@ -178,6 +181,10 @@ class RedisStore(Store):
 
     def _kv(self, key: str) -> str:
         return f"{self._prefix}kv:{key}"
+
+    def _inbox_keys(self, channel: str) -> list[str]:
+        base = f"{self._prefix}ib:{{{channel}}}:"
+        return [f"{base}due", f"{base}body", f"{base}takes"]
 
     def _touch(self, pipe: Pipeline, key: UserKey, data_key: str) -> None:
         """Queue the bookkeeping of a write: index the key, slide the TTLs, note the time."""
@@ -389,6 +396,33 @@ class RedisStore(Store):
             )
         return bool(done)
 
+    # -- the inbox (redis_inbox.py) -------------------------------------------------------------
+
+    async def inbox_add(self, channel: str, item: str, body: str, lease: float) -> None:
+        await self._redis()
+        async with self._guard("inbox_add"):
+            await self._inbox.add(keys=self._inbox_keys(channel), args=[item, body, _us(lease)])
+
+    async def inbox_done(self, channel: str, item: str) -> None:
+        r = await self._redis()
+        due, body, takes = self._inbox_keys(channel)
+        # MULTI: a take running meanwhile sees the item either whole or gone.
+        async with self._guard("inbox_done"), r.pipeline(transaction=True) as pipe:
+            pipe.zrem(due, item)
+            pipe.hdel(body, item)
+            pipe.hdel(takes, item)
+            await pipe.execute()
+
+    async def inbox_take(
+        self, channel: str, lease: float, limit: int = 100
+    ) -> list[tuple[str, str, int]]:
+        if limit <= 0:
+            return []  # ZRANGEBYSCORE reads a negative count as "all"
+        await self._redis()
+        async with self._guard("inbox_take"):
+            raw = await self._inbox.take(keys=self._inbox_keys(channel), args=[_us(lease), limit])
+        return [(_text(raw[i]), _text(raw[i + 1]), int(raw[i + 2])) for i in range(0, len(raw), 3)]
+
     # -- small expiring values -----------------------------------------------------------------
 
     async def kv_get(self, key: str) -> str | None:
@@ -417,6 +451,11 @@ class RedisStore(Store):
 def _ms(seconds: float) -> int:
     # Redis rejects PX 0; a positive ttl below a millisecond still means "expire at once".
     return max(1, round(seconds * 1000))
+
+
+def _us(seconds: float) -> int:
+    # Unlike a PX ttl, a lease of 0 is valid: the item is due at once.
+    return max(0, round(seconds * 1_000_000))
 
 
 def _text(item: str | bytes) -> str:

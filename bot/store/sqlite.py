@@ -63,6 +63,10 @@ CREATE TABLE IF NOT EXISTS dedupe(
   PRIMARY KEY (namespace, msg_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kv(key TEXT PRIMARY KEY, value TEXT NOT NULL, expires REAL)
   WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS inbox(
+  channel TEXT NOT NULL, item TEXT NOT NULL, body TEXT NOT NULL, due REAL NOT NULL,
+  takes INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (channel, item)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS inbox_due ON inbox(channel, due);
 """
     + LOCKS_TABLE
 )
@@ -313,6 +317,8 @@ class SqliteStore(Store):
             now = time.time()
             for table in ("dedupe", "kv", "locks"):
                 conn.execute(f"DELETE FROM {table} WHERE expires <= ?", (now,))  # noqa: S608
+            # Updates nobody processed since the cutoff: their channel is no longer served.
+            conn.execute("DELETE FROM inbox WHERE due < ?", (older_than.timestamp(),))
             return removed
 
         try:
@@ -410,6 +416,46 @@ class SqliteStore(Store):
 
     async def kv_delete(self, key: str) -> None:
         await self._write1("DELETE FROM kv WHERE key = ?", key)
+
+    # The inbox ------------------------------------------------------------------------------
+
+    async def inbox_add(self, channel: str, item: str, body: str, lease: float) -> None:
+        await self._write1(
+            "INSERT INTO inbox(channel, item, body, due) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(channel, item) DO NOTHING",
+            channel,
+            item,
+            body,
+            time.time() + lease,
+        )
+
+    async def inbox_done(self, channel: str, item: str) -> None:
+        await self._write1("DELETE FROM inbox WHERE channel = ? AND item = ?", channel, item)
+
+    async def inbox_take(
+        self, channel: str, lease: float, limit: int = 100
+    ) -> list[tuple[str, str, int]]:
+        if limit <= 0:
+            return []  # SQLite reads a negative LIMIT as none at all
+        now = time.time()
+
+        def take(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
+            # One statement in the write transaction: no other worker takes the same items.
+            rows = conn.execute(
+                "SELECT item FROM inbox WHERE channel = ? AND due <= ? ORDER BY due LIMIT ?",
+                (channel, now, limit),
+            ).fetchall()
+            taken: list[tuple[str, str, int]] = []
+            for (item,) in rows:
+                body, takes = conn.execute(
+                    "UPDATE inbox SET due = ?, takes = takes + 1 WHERE channel = ? AND item = ? "
+                    "RETURNING body, takes",
+                    (now + lease, channel, item),
+                ).fetchone()
+                taken.append((str(item), str(body), int(takes)))
+            return taken
+
+        return await self._worker.tx(take)
 
     # For operators and tests ------------------------------------------------------------------
 

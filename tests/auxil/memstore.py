@@ -20,6 +20,8 @@ class MemoryStore(Store):
         self.claims: dict[str, float] = {}
         self.results: dict[str, str] = {}
         self.locks: dict[UserKey, asyncio.Lock] = {}
+        # channel -> item -> (body, lease deadline in time.time(), times taken)
+        self.inbox: dict[str, dict[str, tuple[str, float, int]]] = {}
         self.healthy = True
 
     def _check(self) -> None:
@@ -83,6 +85,28 @@ class MemoryStore(Store):
     async def get_result(self, namespace: str, msg_id: str) -> str | None:
         self._check()
         return self.results.get(f"{namespace}:{msg_id}")
+
+    async def inbox_add(self, channel: str, item: str, body: str, lease: float) -> None:
+        self._check()
+        self.inbox.setdefault(channel, {}).setdefault(item, (body, time.time() + lease, 0))
+
+    async def inbox_done(self, channel: str, item: str) -> None:
+        self._check()
+        self.inbox.get(channel, {}).pop(item, None)
+
+    async def inbox_take(
+        self, channel: str, lease: float, limit: int = 100
+    ) -> list[tuple[str, str, int]]:
+        self._check()
+        items, now = self.inbox.get(channel, {}), time.time()
+        # No await in between: the event loop runs one take at a time, which is the atomicity.
+        due = sorted((e[1], i) for i, e in items.items() if e[1] <= now)[: max(0, limit)]
+        taken: list[tuple[str, str, int]] = []
+        for _, item in due:
+            body, _, takes = items[item]
+            items[item] = (body, now + lease, takes + 1)
+            taken.append((item, body, takes + 1))
+        return taken
 
     async def kv_get(self, key: str) -> str | None:
         value = self.kv.get(key)

@@ -16,14 +16,22 @@ class ScriptedService:
     def __init__(self) -> None:
         self.received: list[tuple[str, str, str]] = []
         self.kinds: list[IncomingKind] = []
+        self.onces: list[str | None] = []  # the update ids turns were recorded under
         self.fail = False
         self.long_reply = ""
         self.delay = 0.0  # seconds each message takes (a slow store or matcher)
 
     async def handle(
-        self, channel: str, user: str, text: str, kind: IncomingKind = "text"
+        self,
+        channel: str,
+        user: str,
+        text: str,
+        kind: IncomingKind = "text",
+        *,
+        once: str | None = None,
     ) -> list[Reply]:
         self.received.append((channel, user, text))
+        self.onces.append(once)
         self.kinds.append(kind)
         await asyncio.sleep(self.delay)
         if kind != "text":

@@ -5,6 +5,8 @@ at the Bot API double."""
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -202,3 +204,38 @@ async def test_groups_get_nothing_and_stickers_photos_a_polite_answer(
     voice = await turn(live, double, updates.voice(CHAT))
     assert texts("input.media") in "\n".join(voice)
     assert double.sent(group) == []
+
+
+@pytest.fixture
+def quick_inbox(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Taken before `live` builds the app: the inbox looks every 50 ms."""
+    from bot.channels.telegram import inbox
+
+    monkeypatch.setattr(inbox, "EVERY", 0.05)
+
+
+async def test_an_update_run_again_gets_the_same_answer_and_moves_nothing_twice(
+    quick_inbox: None,
+    live: Live,
+    double: BotApiDouble,
+    updates: UpdateFactory,
+    tmp_path: Path,
+) -> None:
+    await turn(live, double, updates.text(CHAT, "/start"))
+    update = updates.text(CHAT, "电工")
+    answer = await turn(live, double, update)
+    # Its worker died after the turn was saved and answered, before the update was taken out
+    # of the inbox: another worker (here, as in another process, straight into the file) finds
+    # it due and runs it again.
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
+            (str(update["update_id"]), json.dumps(update)),
+        )
+    before = len(double.sent(CHAT))
+    await double.wait_sent(before + len(answer), CHAT)
+    await asyncio.sleep(0.5)
+    assert double.texts(CHAT)[before:] == answer  # the same answer, not "电工" to the next step
+    # And the conversation is where one run of that update left it: at the grade question.
+    await turn(live, double, updates.text(CHAT, "3"))  # 三级/高级工
+    assert "国家职业资格证书" in [label for label, _ in buttons(double.last_message(CHAT))]

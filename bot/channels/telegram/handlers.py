@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.telegram.inbox import once_key
 from bot.channels.telegram.keyboard import pressed_label, pressed_text
 from bot.channels.telegram.sender import MAX_TEXT, ChatUnreachable, Sender, chat_tag, utf16_len
 from bot.channels.texts import ChannelTexts
@@ -47,7 +48,7 @@ class Conversation(Protocol):
     """What the channel needs from bot.service.Service."""
 
     async def handle(
-        self, channel: str, user: str, text: str, kind: IncomingKind = "text"
+        self, channel: str, user: str, text: str, kind: IncomingKind = "text", *, once: str | None
     ) -> list[Reply]: ...
 
 
@@ -74,14 +75,14 @@ class Handlers:
     def _typed(self, words: str) -> Callback:
         async def on_command(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
             if update.effective_chat is not None:
-                await self.converse(update.effective_chat.id, words)
+                await self.converse(update.effective_chat.id, words, once=once_key(update))
 
         return on_command
 
     async def on_text(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.message
         if message is not None and message.text is not None:
-            await self.converse(message.chat.id, message.text)
+            await self.converse(message.chat.id, message.text, once=once_key(update))
 
     async def on_media(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations: the dialog answers politely and asks its
@@ -90,14 +91,14 @@ class Handlers:
         if message is None:
             return
         if message.sticker is not None:
-            await self.converse(message.chat.id, "[Sticker]", "sticker")
+            await self.converse(message.chat.id, "[Sticker]", "sticker", once=once_key(update))
             return
         attachment = message.effective_attachment
         what = type(attachment).__name__.lower() if attachment else "message"
         if isinstance(attachment, tuple):  # a photo comes as its sizes
             what = "photo"
         shown = f"[{what}] {message.caption}" if message.caption else f"[{what}]"
-        await self.converse(message.chat.id, shown, "media")
+        await self.converse(message.chat.id, shown, "media", once=once_key(update))
 
     async def on_button(self, update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -116,16 +117,20 @@ class Handlers:
             return
         await self._answer(query)  # stops the button's spinner while we think
         await self._close_keyboard(message, pressed_label(query.data, message) or text)
-        await self.converse(chat_id, text)
+        await self.converse(chat_id, text, once=once_key(update))
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         update_id = update.update_id if isinstance(update, Update) else None
         log.error("telegram update %s failed", update_id, exc_info=context.error)
 
-    async def converse(self, chat_id: int, text: str, kind: IncomingKind = "text") -> None:
-        """One user message through the conversation; the replies sent in order."""
+    async def converse(
+        self, chat_id: int, text: str, kind: IncomingKind = "text", *, once: str | None = None
+    ) -> None:
+        """One user message through the conversation; the replies sent in order. `once`: the
+        update's id, under which the turn is recorded, so that an update processed again
+        (inbox.py) gets the same replies instead of moving the conversation twice."""
         try:
-            replies = await self.service.handle(CHANNEL, str(chat_id), text, kind)
+            replies = await self.service.handle(CHANNEL, str(chat_id), text, kind, once=once)
         except Exception:
             # The service saves state before answering, so whatever failed, the user can
             # simply send the message again.

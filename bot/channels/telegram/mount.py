@@ -7,6 +7,8 @@ never in PTB (its ConversationHandler state is per process; see docs/architectur
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -16,6 +18,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.channels.telegram.handlers import Conversation, Handlers
+from bot.channels.telegram.inbox import Inbox
 from bot.channels.telegram.ordering import PerChatOrder
 from bot.channels.telegram.routes import PATH, Webhook
 from bot.channels.telegram.sender import Sender
@@ -38,14 +41,16 @@ def build_application(
     *,
     polling: bool = False,
     texts: ChannelTexts | None = None,
+    inbox: Inbox | None = None,
 ) -> tuple[App, Handlers]:
     """The bot's Application and its handlers; with `polling` it gets an Updater for
-    getUpdates, otherwise updates arrive through the webhook route."""
+    getUpdates, otherwise updates arrive through the webhook route. Each update processed
+    is taken out of `inbox`, if given."""
     builder = (
         Application.builder()
         .token(settings.token)
         .base_url(settings.api_base)
-        .concurrent_updates(PerChatOrder())
+        .concurrent_updates(PerChatOrder(done=None if inbox is None else inbox.done))
     )
     if not polling:
         builder = builder.updater(None)
@@ -83,12 +88,19 @@ class TelegramMount:
     name = "telegram"
 
     def __init__(
-        self, app: App, handlers: Handlers, settings: TelegramSettings, routes: list[BaseRoute]
+        self,
+        app: App,
+        handlers: Handlers,
+        settings: TelegramSettings,
+        routes: list[BaseRoute],
+        inbox: Inbox | None = None,
     ) -> None:
         self.application = app
         self.handlers = handlers
         self.settings = settings
+        self.inbox = inbox
         self._routes = routes
+        self._replaying: asyncio.Task[None] | None = None
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -100,8 +112,15 @@ class TelegramMount:
 
     async def startup(self) -> None:
         await start_application(self.application, self.settings)
+        if self.inbox is not None:
+            self._replaying = asyncio.create_task(self.inbox.run(self.application))
 
     async def shutdown(self) -> None:
+        if self._replaying is not None:
+            self._replaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._replaying
+            self._replaying = None
         await stop_application(self.application)
 
     async def deliver(self, user: str, replies: Sequence[Reply]) -> None:
@@ -117,12 +136,14 @@ def from_env(env: Mapping[str, str], service: Conversation, store: Store) -> Tel
     if settings is None:
         return None
     assert settings.secret is not None  # need_secret=True guarantees it
-    app, handlers = build_application(settings, service, store)
+    inbox = Inbox(store)
+    app, handlers = build_application(settings, service, store, inbox=inbox)
     # Replies in the staff group (JIFEN_TELEGRAM_STAFF_CHAT) arrive by this webhook too.
     from bot.staff.group import install as install_staff_group
 
     install_staff_group(app, env, store)
-    return TelegramMount(app, handlers, settings, Webhook(settings.secret, app, store).routes())
+    webhook = Webhook(settings.secret, app, store, inbox)
+    return TelegramMount(app, handlers, settings, webhook.routes(), inbox)
 
 
 __all__ = [

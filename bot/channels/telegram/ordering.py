@@ -9,7 +9,7 @@ in the order they queued, and PTB starts the processing tasks in the order updat
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -17,12 +17,26 @@ from telegram.ext import BaseUpdateProcessor
 
 
 class PerChatOrder(BaseUpdateProcessor):
-    def __init__(self, max_concurrent_updates: int = 64) -> None:
+    """`done`, when given, is awaited after each update's handlers ran (the inbox, inbox.py)."""
+
+    def __init__(
+        self,
+        max_concurrent_updates: int = 64,
+        done: Callable[[object], Awaitable[None]] | None = None,
+    ) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, asyncio.Lock] = {}
         self._users: dict[int, int] = {}
+        self._done = done
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await self._in_order(update, coroutine)
+        if self._done is not None:
+            # PTB has handed any handler's exception to the error handlers by now: whatever
+            # happened, the update has been processed.
+            await self._done(update)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine

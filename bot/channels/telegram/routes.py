@@ -2,8 +2,10 @@
 
 Checks the secret header in constant time, reads the body defensively, drops repeated
 update_ids (Telegram resends an update until it gets a 2xx, and a resend may reach another
-worker), and hands the update to the Application's queue: the answer is 200 at once and the
-conversation runs in the background, so a slow store or a 429 never makes Telegram resend.
+worker), keeps the update in the store's inbox until it has been processed (inbox.py: a worker
+killed before it finishes loses nothing) and hands it to the Application's queue: the answer
+is 200 at once and the conversation runs in the background, so a slow store or a 429 never
+makes Telegram resend.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
+from bot.channels.telegram.inbox import Inbox
 from bot.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -35,11 +38,16 @@ MAX_BODY = 1 << 20
 
 class Webhook:
     def __init__(
-        self, secret: str, application: Application[Any, Any, Any, Any, Any, Any], store: Store
+        self,
+        secret: str,
+        application: Application[Any, Any, Any, Any, Any, Any],
+        store: Store,
+        inbox: Inbox | None = None,
     ) -> None:
         self._secret = secret.encode()
         self.application = application
         self.store = store
+        self.inbox = inbox
 
     def routes(self) -> list[BaseRoute]:
         return [Route(PATH, self.receive, methods=["POST"], name="telegram")]
@@ -76,6 +84,8 @@ class Webhook:
             log.exception("telegram update %s: dedupe store unavailable", update_id)
             return Response(status_code=503)
         if first:
+            if self.inbox is not None:
+                await self.inbox.keep(update_id, data)
             await self.application.update_queue.put(update)
         else:
             metrics.dedupe_hit("telegram")
