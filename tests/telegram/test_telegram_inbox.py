@@ -106,7 +106,7 @@ async def test_an_update_that_keeps_failing_is_given_up_with_an_error(
         assert await inbox.replay(App()) == 0  # type: ignore[arg-type]
     assert queued == []
     assert await store.inbox_take("telegram", 0.0) == []
-    assert "given up after 2 tries" in caplog.text
+    assert "given up: run again 2 times" in caplog.text
 
 
 async def _put(queued: list[Any], update: Any) -> None:

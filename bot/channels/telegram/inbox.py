@@ -9,8 +9,8 @@ worker died, or a restart came in between) and processes them again (`run`).
 
 Processing an update twice moves nobody's conversation twice: the turn records the update's id
 with its replies (bot/once.py), and a second run sends those replies again. An update that keeps
-failing is given up after MAX_TAKES tries, with an error in the log, so that it cannot take
-every worker down in turn.
+failing (its worker dies each time) is given up once it has been run again MAX_TAKES times,
+with an error in the log, so that it cannot take every worker down in turn.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 LEASE = 120.0  # seconds a worker has to process an update before another may take it
 EVERY = 15.0  # seconds between two looks for updates whose worker died
-MAX_TAKES = 3  # tries of an update taken from the inbox before it is given up
+MAX_TAKES = 3  # times an update is run again from the inbox before it is given up
 
 
 def once_key(update: Update) -> str:
@@ -87,7 +87,7 @@ class Inbox:
             if item in self._here:
                 continue  # still being processed here, only slowly: leased again meanwhile
             if takes > self.max_takes:
-                log.error("telegram update %s given up after %d tries", item, takes - 1)
+                log.error("telegram update %s given up: run again %d times", item, takes - 1)
                 await self.store.inbox_done(CHANNEL, item)
                 continue
             try:
