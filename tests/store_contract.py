@@ -201,15 +201,15 @@ class StoreContract:
 
     async def test_inbox_take_counts_and_leases_again(self, store: Store) -> None:
         await store.inbox_add("telegram", "1", "u1", lease=0)
-        assert await store.inbox_take("telegram", lease=0.2) == [("1", "u1", 1)]
-        assert await store.inbox_take("telegram", lease=0.2) == []  # leased to the first taker
-        await asyncio.sleep(0.3)
+        assert await store.inbox_take("telegram", lease=1.0) == [("1", "u1", 1)]
+        assert await store.inbox_take("telegram", lease=1.0) == []  # leased to the first taker
+        await asyncio.sleep(1.2)
         assert await store.inbox_take("telegram", lease=30) == [("1", "u1", 2)]
 
     async def test_inbox_item_is_not_taken_before_its_lease_runs_out(self, store: Store) -> None:
-        await store.inbox_add("telegram", "1", "u1", lease=0.2)
+        await store.inbox_add("telegram", "1", "u1", lease=1.0)
         assert await store.inbox_take("telegram", lease=30) == []
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.2)
         assert await store.inbox_take("telegram", lease=30) == [("1", "u1", 1)]
 
     async def test_inbox_done_forgets_the_item(self, store: Store) -> None:
@@ -226,18 +226,18 @@ class StoreContract:
 
     async def test_inbox_add_of_an_existing_item_changes_nothing(self, store: Store) -> None:
         await store.inbox_add("telegram", "1", "first", lease=0)
-        assert await store.inbox_take("telegram", lease=0.2) == [("1", "first", 1)]
+        assert await store.inbox_take("telegram", lease=1.0) == [("1", "first", 1)]
         await store.inbox_add("telegram", "1", "second", lease=0)  # would make it due at once
         assert await store.inbox_take("telegram", lease=30) == []
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.2)
         assert await store.inbox_take("telegram", lease=30) == [("1", "first", 2)]
 
     async def test_inbox_take_oldest_deadline_first_up_to_limit(self, store: Store) -> None:
         # Deadline order z y x w differs from both the order of adding and the order of names;
-        # 0.1 s apart, so that a slow add cannot swap two of them.
-        for item, lease in (("x", 0.3), ("z", 0.1), ("y", 0.2), ("w", 0.4)):
+        # 0.25 s apart, so that a slow add cannot swap two of them.
+        for item, lease in (("x", 0.75), ("z", 0.25), ("y", 0.5), ("w", 1.0)):
             await store.inbox_add("telegram", item, f"body {item}", lease=lease)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.2)
         got = await store.inbox_take("telegram", lease=30, limit=3)
         assert got == [("z", "body z", 1), ("y", "body y", 1), ("x", "body x", 1)]
         assert await store.inbox_take("telegram", lease=30, limit=3) == [("w", "body w", 1)]
