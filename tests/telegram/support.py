@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from bot.channels.telegram.mount import from_env
+from bot.channels.telegram.mount import TelegramMount, from_env
 
 TOKEN = "123456:TEST-token_abc"
 SECRET = "s3cret-Token_for-tests"
@@ -18,6 +18,11 @@ SECRET = "s3cret-Token_for-tests"
 
 def channel_app(env: dict[str, str], service: Any, store: Any) -> Starlette:
     """The Telegram mount alone in a Starlette app, started and stopped as the server does."""
+    return mounted_app(env, service, store)[0]
+
+
+def mounted_app(env: dict[str, str], service: Any, store: Any) -> tuple[Starlette, TelegramMount]:
+    """`channel_app` and the mount in it, for tests that reach inside the channel."""
     mount = from_env(env, service, store)
     assert mount is not None
 
@@ -27,7 +32,7 @@ def channel_app(env: dict[str, str], service: Any, store: Any) -> Starlette:
         yield
         await mount.shutdown()
 
-    return Starlette(routes=mount.routes, lifespan=lifespan)
+    return Starlette(routes=mount.routes, lifespan=lifespan), mount
 
 
 class Live:

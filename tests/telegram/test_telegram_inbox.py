@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
 
 from bot.channels.telegram import inbox as inbox_module
 from bot.channels.telegram.inbox import Inbox
-from bot.channels.telegram.mount import TelegramMount, from_env
+from bot.channels.telegram.mount import TelegramMount
 from tests.auxil.live import serving
 from tests.auxil.memstore import MemoryStore
 from tests.auxil.telegram_double import BotApiDouble
 from tests.auxil.telegram_updates import UpdateFactory
 from tests.telegram.fakes import ScriptedService
-from tests.telegram.support import Live
+from tests.telegram.support import Live, mounted_app
 
 CHAT = 555777
 LEASE = 0.3  # short, so that a dead worker's update is due again within the test
@@ -37,16 +36,8 @@ def worker(
     env: dict[str, str], service: ScriptedService, store: MemoryStore
 ) -> Iterator[tuple[Live, TelegramMount]]:
     """One worker of `jifen-bot serve` with only the Telegram channel, on its own port."""
-    mount = from_env(env, service, store)
-    assert mount is not None
-
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        await mount.startup()
-        yield
-        await mount.shutdown()
-
-    with serving(Starlette(routes=mount.routes, lifespan=lifespan)) as server:
+    app, mount = mounted_app(env, service, store)
+    with serving(app) as server:
         yield Live(server.url), mount
 
 
