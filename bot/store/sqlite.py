@@ -440,7 +440,7 @@ class SqliteStore(Store):
         now = time.time()
 
         def take(conn: sqlite3.Connection) -> list[tuple[str, str, int]]:
-            # One statement in the write transaction: no other worker takes the same items.
+            # Inside the write transaction (BEGIN IMMEDIATE): no other worker takes these too.
             rows = conn.execute(
                 "SELECT item FROM inbox WHERE channel = ? AND due <= ? ORDER BY due LIMIT ?",
                 (channel, now, limit),
