@@ -157,6 +157,21 @@ class Service:
                 return await self.desk.after(key, turn, received)
             return turn.replies
 
+    async def replies_of(self, channel: str, user: str, once: str) -> list[Reply] | None:
+        """The replies of the message already run under `once`, or None when none was (or the
+        store cannot say). Runs nothing: for a channel that must not run a message again
+        unless it already ran, such as a pressed button whose keyboard is gone by now."""
+        key = UserKey(channel, user)
+        try:
+            loaded = await self.store.load_session(key)
+        except StoreError as exc:
+            log.warning("could not look up an earlier run for %s: %s", _who(key), exc)
+            return None
+        again = recorded(loaded, once)
+        if again is not None:
+            metrics.dedupe_hit(channel)
+        return again
+
     async def greet(self, channel: str, user: str) -> list[Reply]:
         """For interactive channels opening a conversation: greeting, or where we left off."""
         key = UserKey(channel, user)

@@ -20,6 +20,7 @@ class ScriptedService:
         self.fail = False
         self.long_reply = ""
         self.delay = 0.0  # seconds each message takes (a slow store or matcher)
+        self.ran: dict[str, list[Reply]] = {}  # replies by the update id turns ran under
 
     async def handle(
         self,
@@ -34,6 +35,15 @@ class ScriptedService:
         self.onces.append(once)
         self.kinds.append(kind)
         await asyncio.sleep(self.delay)
+        replies = self._answer(text, kind)
+        if once is not None:
+            self.ran[once] = replies
+        return replies
+
+    async def replies_of(self, channel: str, user: str, once: str) -> list[Reply] | None:
+        return self.ran.get(once)
+
+    def _answer(self, text: str, kind: IncomingKind) -> list[Reply]:
         if kind != "text":
             return [Reply("抱歉，我暂时只能看懂文字消息。")]
         if self.fail:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from bot.channels.telegram.texts import load_telegram_texts
 from bot.dialog.texts import Texts, load_texts
 from bot.rules.ruleset import Ruleset, load_ruleset
 from bot.server.app import build_app
@@ -239,3 +240,35 @@ async def test_an_update_run_again_gets_the_same_answer_and_moves_nothing_twice(
     # And the conversation is where one run of that update left it: at the grade question.
     await turn(live, double, updates.text(CHAT, "3"))  # 三级/高级工
     assert "国家职业资格证书" in [label for label, _ in buttons(double.last_message(CHAT))]
+
+
+async def test_a_button_press_run_again_gets_its_answer_not_a_stale_notice(
+    quick_inbox: None,
+    live: Live,
+    double: BotApiDouble,
+    updates: UpdateFactory,
+    tmp_path: Path,
+) -> None:
+    await turn(live, double, updates.text(CHAT, "/start"))
+    await turn(live, double, updates.text(CHAT, "电工"))
+    grade_question = double.last_message(CHAT)
+    press = updates.press(grade_question, dict(buttons(grade_question))["三级/高级工"])
+    answer = await turn(live, double, press)
+    # Its worker died after the turn was saved, before the update left the inbox: another
+    # worker runs the same press again, by now on a keyboard that is gone.
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
+            (str(press["update_id"]), json.dumps(press)),
+        )
+    before = len(double.sent(CHAT))
+    await double.wait_sent(before + len(answer), CHAT)
+    await asyncio.sleep(0.5)
+    assert double.texts(CHAT)[before:] == answer  # the answer again, no "button expired"
+    notices = [call.params.get("text") for call in double.calls_of("answerCallbackQuery")]
+    assert load_telegram_texts()["stale_button"] not in notices
+    # The conversation moved on once: the kind question (asked again) takes its button.
+    kind_question = double.last_message(CHAT)
+    pressed = dict(buttons(kind_question))["国家职业资格证书"]
+    shanghai = await turn(live, double, updates.press(kind_question, pressed))
+    assert "上海" in shanghai[0]

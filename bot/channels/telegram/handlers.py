@@ -51,6 +51,8 @@ class Conversation(Protocol):
         self, channel: str, user: str, text: str, kind: IncomingKind = "text", *, once: str | None
     ) -> list[Reply]: ...
 
+    async def replies_of(self, channel: str, user: str, once: str) -> list[Reply] | None: ...
+
 
 class Handlers:
     def __init__(
@@ -112,6 +114,14 @@ class Handlers:
         chat_id = message.chat.id
         text = pressed_text(query.data, message)
         if text is None or not await self._first_press(chat_id, message.message_id):
+            # This very press may have been run already by a worker that died before it
+            # answered (inbox.py processes the update again): then it is not stale, and the
+            # user gets the answer that turn had.
+            again = await self.service.replies_of(CHANNEL, str(chat_id), once_key(update))
+            if again is not None:
+                await self._answer(query)
+                await self.deliver(chat_id, again)
+                return
             await self._answer(query, self.texts["stale_button"])
             await self._close_keyboard(message, None)
             return
