@@ -27,6 +27,9 @@ from .texts import StaffTexts
 log = logging.getLogger(__name__)
 
 ANNOUNCEMENT_TTL = 30 * 24 * 3600.0  # a reply to an older announcement is ignored
+# Updates handled in the group are remembered this long: an update left unfinished is run
+# again within minutes, and the inbox drops what is older than a day.
+HANDLED_TTL = 2 * 24 * 3600.0
 _GROUPS: weakref.WeakKeyDictionary[Store, StaffGroup] = weakref.WeakKeyDictionary()
 
 
@@ -55,18 +58,24 @@ class StaffGroup:
         message = await self.bot.send_message(self.chat_id, announcement(ticket, self.texts))
         await self.store.kv_set(self._key(message.message_id), ticket.id, ANNOUNCEMENT_TTL)
 
-    async def on_reply(self, message: Any) -> None:
-        """A message in the group; acted on only when it replies to an announcement."""
+    async def on_reply(self, message: Any, once: str | None = None) -> None:
+        """A message in the group; acted on only when it replies to an announcement. `once`:
+        the update's id. An update is processed again when its worker died before finishing
+        it (bot/channels/telegram/inbox.py); a reply it already relayed is not sent twice."""
         original = message.reply_to_message
         if original is None or not message.text:
             return
         ticket_id = await self.store.kv_get(self._key(original.message_id))
         if ticket_id is None:
             return
+        if once is not None and await self.store.kv_get(self._done_key(once)) is not None:
+            log.info("staff group: update %s was handled before; not relayed again", once)
+            return
         who = message.from_user
         agent = f"tg:@{who.username}" if who and who.username else f"tg:{who.id if who else '?'}"
         try:
             await self.actions.reply(ticket_id, agent, message.text)
+            await self._handled(once, ticket_id)
             return
         except TicketConflict as exc:
             notice = self.texts("group.conflict", id=ticket_id, agent=exc.claimed_by)
@@ -79,6 +88,16 @@ class StaffGroup:
             why = self.texts("group.send_failed" if code == "no_channel" else f"group.{code}")
             notice = self.texts("group.failed", id=ticket_id, why=why)
         await message.reply_text(notice)
+        await self._handled(once, ticket_id)
+
+    def _done_key(self, once: str) -> str:
+        return f"staff:group:{self.chat_id}:done:{once}"
+
+    async def _handled(self, once: str | None, ticket_id: str) -> None:
+        # Written after the relay: a worker dying between the two relays the reply twice on
+        # the rerun, which is better than never (written before, the rerun would drop it).
+        if once is not None:
+            await self.store.kv_set(self._done_key(once), ticket_id, HANDLED_TTL)
 
 
 def group_handler(chat_id: int, store: Store) -> Any:
@@ -86,10 +105,12 @@ def group_handler(chat_id: int, store: Store) -> Any:
     from telegram import Update
     from telegram.ext import ContextTypes, MessageHandler, filters
 
+    from bot.channels.telegram.inbox import once_key
+
     async def on_message(update: Update, _: ContextTypes.DEFAULT_TYPE) -> None:
         group = _GROUPS.get(store)
         if group is not None and update.effective_message is not None:
-            await group.on_reply(update.effective_message)
+            await group.on_reply(update.effective_message, once_key(update))
 
     return MessageHandler(filters.Chat(chat_id) & filters.REPLY & filters.TEXT, on_message)
 

@@ -4,6 +4,8 @@ conflict said in the group) and the apology for a ticket nobody claimed in time.
 from __future__ import annotations
 
 import itertools
+import json
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -127,3 +129,38 @@ def test_unclaimed_ticket_apologises_once_and_waiting_is_a_button(
     wait_until(lambda: any("继续为你等待" in t for t in double.texts(USER)))
     deliver(url, updates.text(USER, "取消人工"))
     wait_until(lambda: any("回到机器人继续" in t for t in double.texts(USER)))
+
+
+def test_a_group_reply_processed_again_is_relayed_once(
+    start: Callable[..., str],
+    double: BotApiDouble,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.channels.telegram import inbox
+
+    monkeypatch.setattr(inbox, "EVERY", 0.05)  # before the app starts its inbox
+    url = start(JIFEN_TELEGRAM_STAFF_CHAT=str(GROUP))
+    updates = UpdateFactory()
+    deliver(url, updates.text(USER, "人工"))
+    [announced] = wait_until(lambda: double.sent(GROUP))
+    reply = group_reply(announced.result, "您好，我来帮您看", "xiaoli")
+    deliver(url, reply)
+    relayed = "【人工客服】您好，我来帮您看"
+    wait_until(lambda: relayed in double.texts(USER))
+    # Its worker died after relaying, before the update left the inbox: another worker (as
+    # from another process, straight into the file) finds it due and processes it again.
+    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
+        conn.execute(
+            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
+            (str(reply["update_id"]), json.dumps(reply)),
+        )
+    wait_until(lambda: _inbox_empty(tmp_path / "bot.sqlite3"))
+    time.sleep(0.3)
+    assert double.texts(USER).count(relayed) == 1
+    assert double.sent(GROUP) == [announced]  # and no notice in the group either
+
+
+def _inbox_empty(path: Path) -> bool:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM inbox").fetchone()[0] == 0
