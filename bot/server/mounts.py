@@ -2,7 +2,9 @@
 
 Each entry is "module:function" with `function(env, service, store) -> ChannelMount | None`;
 None means the channel's settings are absent and it stays off. Modules are imported lazily so a
-channel's dependencies are only loaded when the server starts.
+channel's dependencies are only loaded when the server starts. A mount that works with others
+has a `join(mounts)` method, called once all are built (the staff console counts the WeChat
+channel's own customer-service messages, for one).
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ def load_mounts(
         mount = getattr(module, func_name)(env, service, store)
         if mount is not None:
             mounts.append(mount)
+    for mount in mounts:
+        join = getattr(mount, "join", None)
+        if callable(join):
+            join(mounts)
     return mounts
 
 

@@ -5,7 +5,7 @@ request for a colleague opens a ticket and the bot waits while staff have the us
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,15 @@ class StaffMount:
         reach = ", ".join(sorted(self.relay.outs)) or "no channel to reply to"
         group = ", staff group on" if self.watcher.group is not None else ""
         return f"/staff, replies to {reach}, timeout {self.settings.timeout:g} s{group}"
+
+    def join(self, mounts: Sequence[object]) -> None:
+        """Called by the server once every mount is built: the WeChat channel's own
+        customer-service messages (late or long answers) count against the same quota of 5
+        per user message as staff replies, so the console shows what is really left."""
+        for mount in mounts:
+            count_sends = getattr(mount, "count_sends", None)
+            if callable(count_sends):
+                count_sends(self.tickets)
 
     async def startup(self) -> None:
         await self.tickets.connect()

@@ -96,8 +96,8 @@ class WeChatOut:
                 await self.api.send_text(user, part)
             except WeChatAPIError as exc:
                 await self.tickets.release_message("wechat", user)
-                # WeChat's own verdict wins over our bookkeeping (the bot's late answers use
-                # the same quota without passing through here).
+                # WeChat's own verdict wins over our bookkeeping (which misses what another
+                # sender, such as a bot running without the console, took from the quota).
                 if exc.errcode == 45015:
                     raise WindowClosed(str(exc)) from None
                 if exc.errcode == 45047:

@@ -19,9 +19,11 @@ from bot.channels.render import render_replies
 from bot.channels.wechat.api import WeChatAPI, WeChatAPIError
 from bot.channels.wechat.crypto import CryptoError, SafeMode, signature
 from bot.channels.wechat.parse import Rejected, parse_message
+from bot.channels.wechat.quota import CountedSender
 from bot.channels.wechat.split import split_text
 from bot.dialog.replies import Choice, Reply
 from bot.server.settings import Secret
+from bot.store.cs_window import QUOTA, QuotaUsed
 
 pieces = st.sampled_from(["积分", "证书。", "\n", "\n\n", "，", "a", " ", "！", "😀", "x" * 50])
 
@@ -200,3 +202,46 @@ async def test_local_dedupe_forgets_the_oldest_outcomes_past_its_bound() -> None
         await dedupe.publish(key, Outcome(key))
     assert await dedupe.claim("k1")  # forgotten: the session's record answers it now
     assert not await dedupe.claim("k3")
+
+
+class _Window:
+    """The ticket store's window, as CountedSender sees it: a count up to 5."""
+
+    def __init__(self, sent: int = 0) -> None:
+        self.sent = sent
+
+    async def reserve_message(self, channel: str, user: str) -> None:
+        if self.sent >= QUOTA:
+            raise QuotaUsed("5 sent")
+        self.sent += 1
+
+    async def release_message(self, channel: str, user: str) -> None:
+        self.sent -= 1
+
+
+class _API:
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+        self.sent: list[str] = []
+
+    async def send_text(self, openid: str, content: str) -> None:
+        if self.fail:
+            raise WeChatAPIError(45047, "out of response count limit")
+        self.sent.append(content)
+
+
+async def test_the_bots_own_sends_are_counted_and_a_refused_one_given_back() -> None:
+    window, api = _Window(), _API()
+    await CountedSender(api, window).send_text("oU", "一")
+    assert (api.sent, window.sent) == (["一"], 1)
+    refused = CountedSender(_API(fail=True), window)
+    with pytest.raises(WeChatAPIError):
+        await refused.send_text("oU", "二")
+    assert window.sent == 1
+
+
+async def test_a_count_that_says_no_does_not_hold_the_bots_answer_back() -> None:
+    # Our count only knows what passed through it; WeChat's own verdict decides.
+    window, api = _Window(sent=QUOTA), _API()
+    await CountedSender(api, window).send_text("oU", "答案")
+    assert (api.sent, window.sent) == (["答案"], QUOTA)

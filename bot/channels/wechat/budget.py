@@ -66,7 +66,7 @@ class Responder:
     ) -> None:
         self._handler = handler
         self._dedupe = dedupe
-        self._sender = sender
+        self.sender = sender
         self._budget = budget
         self._limit = limit
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -134,7 +134,7 @@ class Responder:
         """Send parts in order through the customer-service API; failures are logged."""
         if not parts:
             return
-        if self._sender is None:
+        if self.sender is None:
             log.warning(
                 "wechat: %d part(s) for %s dropped: customer-service API not configured "
                 "(JIFEN_WECHAT_APPID / JIFEN_WECHAT_SECRET)",
@@ -144,7 +144,7 @@ class Responder:
             return
         for number, part in enumerate(parts, start=1):
             try:
-                await self._sender.send_text(openid, part)
+                await self.sender.send_text(openid, part)
                 self.stats.sent += 1
             except Exception as exc:
                 self.stats.send_errors += 1

@@ -15,6 +15,7 @@ from bot.channels.wechat.config import WeChatConfig, read_config
 from bot.channels.wechat.crypto import SafeMode
 from bot.channels.wechat.dedupe import LEASE, Dedupe, LocalDedupe
 from bot.channels.wechat.handler import TEXT_KEYS, Handler, ServiceLike
+from bot.channels.wechat.quota import CountedSender, Window
 from bot.channels.wechat.routes import WeChatEndpoint
 from bot.store.base import Store
 
@@ -36,6 +37,12 @@ class WeChatMount:
 
     def summary(self) -> str:
         return self.config.summary()
+
+    def count_sends(self, window: Window) -> None:
+        """From now on the bot's own customer-service messages are counted in `window` (the
+        staff console's, which keeps WeChat's quota per user: quota.py)."""
+        if self.api is not None:
+            self.responder.sender = CountedSender(self.api, window)
 
     async def startup(self) -> None:
         return None
