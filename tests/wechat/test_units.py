@@ -23,6 +23,7 @@ from bot.channels.wechat.quota import CountedSender
 from bot.channels.wechat.split import split_text
 from bot.dialog.replies import Choice, Reply
 from bot.server.settings import Secret
+from bot.store.base import StoreError
 from bot.store.cs_window import QUOTA, QuotaUsed
 
 pieces = st.sampled_from(["积分", "证书。", "\n", "\n\n", "，", "a", " ", "！", "😀", "x" * 50])
@@ -245,3 +246,13 @@ async def test_a_count_that_says_no_does_not_hold_the_bots_answer_back() -> None
     window, api = _Window(sent=QUOTA), _API()
     await CountedSender(api, window).send_text("oU", "答案")
     assert (api.sent, window.sent) == (["答案"], QUOTA)
+
+
+async def test_a_count_that_fails_does_not_lose_the_bots_answer() -> None:
+    class Closed(_Window):
+        async def reserve_message(self, channel: str, user: str) -> None:
+            raise StoreError("the ticket store is not open")  # closed first on shutdown
+
+    api = _API()
+    await CountedSender(api, Closed()).send_text("oU", "答案")
+    assert api.sent == ["答案"]

@@ -54,15 +54,17 @@ class CountedSender:
             return True
         except WindowError as exc:
             log.info("wechat: %s: by our count %s; sending anyway", user_tag(openid), exc)
-        except StoreError as exc:
+        except StoreError as exc:  # down, or closed first on shutdown while answers drain
             log.warning("wechat: %s: message not counted (%s)", user_tag(openid), exc)
+        except Exception:  # whatever goes wrong with the count, the answer still goes
+            log.exception("wechat: %s: message not counted", user_tag(openid))
         return False
 
     async def _release(self, openid: str) -> None:
         try:
             await self.window.release_message(CHANNEL, openid)
-        except StoreError as exc:
-            log.warning("wechat: %s: count not given back (%s)", user_tag(openid), exc)
+        except Exception as exc:
+            log.warning("wechat: %s: count not given back (%r)", user_tag(openid), exc)
 
 
 __all__ = ["CountedSender", "Window"]
