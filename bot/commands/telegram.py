@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -114,6 +115,7 @@ def run_poll(args: argparse.Namespace) -> int:
 
 
 async def _poll(settings: Any) -> int:
+    from bot.channels.telegram.inbox import Inbox
     from bot.channels.telegram.mount import build_application, start_application, stop_application
     from bot.rules.ruleset import load_ruleset
     from bot.server.settings import ServerSettings
@@ -122,11 +124,15 @@ async def _poll(settings: Any) -> int:
     rules = load_ruleset()
     store = make_store(ServerSettings.from_env(os.environ).store_url)
     service = make_service(store, rules, make_matcher(rules))
-    app, _ = build_application(settings, service, store, polling=True)
+    # Updates confirmed to Telegram but not yet processed are kept in the store's inbox, so
+    # that stopping (or killing) the poller loses none: the next run processes them.
+    inbox = Inbox(store)
+    app, _ = build_application(settings, service, store, polling=True, inbox=inbox)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    replaying: asyncio.Task[None] | None = None
     await store.open()
     try:
         await start_application(app, settings)
@@ -134,9 +140,14 @@ async def _poll(settings: Any) -> int:
         # getUpdates and a webhook exclude each other: PTB removes the webhook first.
         log.warning("polling: the bot's webhook is removed; run set-webhook again to deploy")
         await app.updater.start_polling(allowed_updates=ALLOWED_UPDATES)
+        replaying = asyncio.create_task(inbox.run(app))
         log.info("polling as @%s; Ctrl-C to stop", app.bot.username)
         await stop.wait()
     finally:
+        if replaying is not None:
+            replaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replaying
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         await stop_application(app)

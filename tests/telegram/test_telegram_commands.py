@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -111,3 +112,60 @@ async def test_poll_mode_answers_updates_from_get_updates(
         _, stderr = await asyncio.wait_for(process.communicate(), 30)
     assert process.returncode == 0, stderr.decode()
     assert double.calls_of("deleteWebhook")
+
+
+async def _start_poll(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *CLI,
+        "telegram",
+        "poll",
+        env=environment(env),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def test_an_update_confirmed_by_a_poller_killed_before_answering_is_not_lost(
+    double: BotApiDouble, tg_env: dict[str, str], updates: UpdateFactory, tmp_path: Path
+) -> None:
+    db = tmp_path / "poll.sqlite3"
+    env = {**tg_env, "JIFEN_STORE": f"sqlite:///{db}"}
+    del env["JIFEN_TELEGRAM_SECRET"]
+    chat = 4343
+    update = updates.text(chat, "电工")
+    confirmed = update["update_id"] + 1
+    process = await _start_poll(env)
+    try:
+        await double.wait_for(lambda d: bool(d.calls_of("getUpdates")), within=30)
+        # Telegram asks the bot to wait 30 s before sending: the turn is saved by then.
+        double.fail_next("sendMessage", status=429, retry_after=30)
+        double.push_update(update)
+        await double.wait_for(lambda d: bool(d.calls_of("sendMessage", ok_only=False)), 30)
+        # getUpdates has confirmed it: Telegram would never deliver it again.
+        await double.wait_for(
+            lambda d: any(c.params.get("offset") == confirmed for c in d.calls_of("getUpdates")),
+            within=30,
+        )
+    finally:
+        process.kill()
+        await process.wait()
+    assert double.sent(chat) == []  # nothing reached the user
+
+    # Its lease runs out (two minutes; here, as another process, straight in the file).
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("UPDATE inbox SET due = 0").rowcount == 1
+    process = await _start_poll(env)
+    try:
+        await double.wait_sent(1, chat, within=30)
+        await asyncio.sleep(1.0)  # a turn may be several messages; and nothing more comes
+        answer = double.texts(chat)
+        assert any("电工" in text for text in answer)
+        assert len(answer) == len(set(answer))  # each message once
+        double.push_update(updates.text(chat, "3"))  # 三级/高级工: the conversation moved once
+        await double.wait_for(lambda d: "国家职业资格证书" in str(d.last_message(chat)), 30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, stderr.decode()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM inbox").fetchone() == (0,)

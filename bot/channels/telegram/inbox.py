@@ -67,6 +67,10 @@ class Inbox:
             metrics.error(metrics.STORE)
             log.exception("telegram update %s: not kept in the inbox, processed anyway", item)
 
+    def holds(self, update_id: int) -> bool:
+        """Whether this process is processing the update (kept or replayed) right now."""
+        return str(update_id) in self._here
+
     async def done(self, update: object) -> None:
         """After the update processor ran the update's handlers (whatever they did)."""
         if not isinstance(update, Update):
@@ -115,4 +119,20 @@ class Inbox:
             await asyncio.sleep(self.every)
 
 
-__all__ = ["CHANNEL", "EVERY", "LEASE", "MAX_TAKES", "Inbox", "once_key"]
+class KeepingQueue(asyncio.Queue[object]):
+    """The Application's update queue when polling (`jifen-bot telegram poll`). getUpdates
+    confirms the updates it returned with its next request, which comes long before they are
+    processed; so each update is kept in the inbox as it is queued, as the webhook keeps it
+    before its 200. One the inbox replays is already kept, and not kept again."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        super().__init__()
+        self.inbox = inbox
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update) and not self.inbox.holds(item.update_id):
+            await self.inbox.keep(item.update_id, item.to_dict())
+        await super().put(item)
+
+
+__all__ = ["CHANNEL", "EVERY", "LEASE", "MAX_TAKES", "Inbox", "KeepingQueue", "once_key"]

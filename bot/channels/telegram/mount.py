@@ -18,7 +18,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application
 
 from bot.channels.telegram.handlers import Conversation, Handlers
-from bot.channels.telegram.inbox import Inbox
+from bot.channels.telegram.inbox import Inbox, KeepingQueue
 from bot.channels.telegram.ordering import PerChatOrder
 from bot.channels.telegram.routes import PATH, Webhook
 from bot.channels.telegram.sender import Sender
@@ -45,7 +45,8 @@ def build_application(
 ) -> tuple[App, Handlers]:
     """The bot's Application and its handlers; with `polling` it gets an Updater for
     getUpdates, otherwise updates arrive through the webhook route. Each update processed
-    is taken out of `inbox`, if given."""
+    is taken out of `inbox`, if given; when polling, each update is also kept in it as it is
+    queued (the webhook does that itself)."""
     builder = (
         Application.builder()
         .token(settings.token)
@@ -54,6 +55,8 @@ def build_application(
     )
     if not polling:
         builder = builder.updater(None)
+    elif inbox is not None:
+        builder = builder.update_queue(KeepingQueue(inbox))
     app: App = builder.build()
     handlers = Handlers(service, store, Sender(app.bot), texts or load_telegram_texts())
     handlers.install(app)
