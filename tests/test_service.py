@@ -237,3 +237,17 @@ async def test_two_workers_taking_turns_on_one_user_answer_as_one_worker_would(
     finally:
         for s in (alone, a, b):
             await s.close()
+
+
+async def test_replies_of_a_message_run_before_and_only_of_one(
+    service: Service, store: SqliteStore
+) -> None:
+    first = await service.handle("telegram", "7", "一建", once="tg1")
+    await service.handle("telegram", "7", "是", once="tg2")
+    again = await service.replies_of("telegram", "7", "tg1")
+    assert again is not None
+    assert [r.text for r in again] == [r.text for r in first]
+    assert await service.replies_of("telegram", "7", "tg3") is None  # never run: not replayed
+    assert await service.replies_of("telegram", "8", "tg1") is None  # another user's id
+    await store.close()  # the store cannot say: the caller treats the message as not run
+    assert await service.replies_of("telegram", "7", "tg1") is None
