@@ -60,7 +60,11 @@ class HandoffDesk(Protocol):
         self, key: UserKey, state: SessionState | None, now: datetime
     ) -> SessionState | None: ...
 
-    async def after(self, key: UserKey, turn: Turn, now: datetime) -> list[Reply]: ...
+    async def extras(self, key: UserKey, turn: Turn) -> list[Reply]: ...
+
+    async def after(
+        self, key: UserKey, turn: Turn, now: datetime, extras: list[Reply]
+    ) -> list[Reply]: ...
 
 
 class Service:
@@ -147,14 +151,17 @@ class Service:
             lines = _lines(received, text, turn, self.clock())
             last = self.desk is None and not turn.events
             saved = turn.state.to_dict()
+            # What the handoff desk adds to the answer, known before the save so that a message
+            # run again gets the whole of it.
+            extras = [] if self.desk is None else await self.desk.extras(key, turn)
             if once is not None:  # recorded in the same write as the state it led to
-                saved = remember(saved, scope.loaded, once, turn.replies)
+                saved = remember(saved, scope.loaded, once, [*turn.replies, *extras])
             # turn.state is not changed after this: the engine copies the state it is given.
             await scope.save(saved, lines, last=last, memo=turn.state)
             for event in turn.events:
                 await self._act(key, event, received)
             if self.desk is not None:
-                return await self.desk.after(key, turn, received)
+                return await self.desk.after(key, turn, received, extras)
             return turn.replies
 
     async def replies_of(self, channel: str, user: str, once: str) -> list[Reply] | None:

@@ -175,8 +175,11 @@ class _OtherWorker:
             await self.other.handle(key.channel, key.user, "一建")
         return state
 
-    async def after(self, key: UserKey, turn: Any, now: Any) -> list[Any]:
-        return list(turn.replies)
+    async def extras(self, key: UserKey, turn: Any) -> list[Any]:
+        return []
+
+    async def after(self, key: UserKey, turn: Any, now: Any, extras: list[Any]) -> list[Any]:
+        return [*turn.replies, *extras]
 
 
 async def test_a_turn_overtaken_by_another_worker_runs_again_on_the_new_state(

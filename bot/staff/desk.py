@@ -6,9 +6,11 @@ the dialog pause while a colleague has the conversation (flow.yaml's handoff_pau
 Around each user message, under the user's lock:
   before  record the WeChat window (the user wrote); a session still waiting for a colleague
           whose ticket is gone (closed meanwhile, or lost) goes back to the bot.
-  after   a request for a colleague opens a ticket (transcript, slots, assessment) and tells the
-          user once the hours staff work; a message while waiting goes into the ticket;
-          取消人工 closes it.
+  extras  what the desk adds to the turn's replies: the hours staff work after a request for
+          a colleague, an acknowledgement of "still waiting". Read-only, and known before the
+          turn is saved, so that the turn's record (bot/once.py) holds the whole answer.
+  after   a request for a colleague opens a ticket (transcript, slots, assessment); a message
+          while waiting goes into the ticket; 取消人工 closes it.
 `handback` is the other way: a colleague closed the ticket, the bot takes over again.
 """
 
@@ -97,33 +99,45 @@ class HandoffDesk:
             state.unclear = 0
         return state
 
-    async def after(self, key: UserKey, turn: Turn, now: datetime) -> list[Reply]:
-        """The turn's replies, plus what the handoff adds (also written to the transcript)."""
+    async def extras(self, key: UserKey, turn: Turn) -> list[Reply]:
+        """The replies the handoff adds to the turn's own; nothing is changed."""
         extra: list[Reply] = []
         for event in turn.events:
-            extra += await self._act(key, event, turn.state, now)
-        if extra:
-            lines = [TranscriptLine(now, "bot", r.text) for r in extra]
-            await self.store.append_transcript(key, lines)
-        return [*turn.replies, *extra]
+            if event.kind == "handoff_requested":
+                extra.append(Reply(self.texts("handoff.hours", hours=self.hours)))
+            elif event.kind == "handoff_message" and await self._still_waiting(key, event):
+                extra.append(Reply(self.texts("handoff.wait_ack")))
+        return extra
 
-    async def _act(
-        self, key: UserKey, event: Event, state: SessionState, now: datetime
+    async def _still_waiting(self, key: UserKey, event: Event) -> bool:
+        """The user says they are still waiting, and their ticket is open."""
+        if not self.texts.is_wait(str(event.data.get("text", ""))):
+            return False
+        return await self.tickets.open_ticket_for(key.channel, key.user) is not None
+
+    async def after(
+        self, key: UserKey, turn: Turn, now: datetime, extras: list[Reply]
     ) -> list[Reply]:
+        """Once the turn is saved: act on its events (tickets), write `extras` (from
+        `extras`) to the transcript; the turn's replies and the extras."""
+        for event in turn.events:
+            await self._act(key, event, turn.state, now)
+        if extras:
+            lines = [TranscriptLine(now, "bot", r.text) for r in extras]
+            await self.store.append_transcript(key, lines)
+        return [*turn.replies, *extras]
+
+    async def _act(self, key: UserKey, event: Event, state: SessionState, now: datetime) -> None:
         if event.kind == "handoff_requested":
             await self._open(key, event, state, now)
-            return [Reply(self.texts("handoff.hours", hours=self.hours))]
-        if event.kind == "handoff_message":
+        elif event.kind == "handoff_message":
             text = str(event.data.get("text", ""))
-            ticket = await self.tickets.add_user_message(key.channel, key.user, text)
-            if ticket is not None and self.texts.is_wait(text):
-                return [Reply(self.texts("handoff.wait_ack"))]
+            await self.tickets.add_user_message(key.channel, key.user, text)
         elif event.kind == "handoff_cancelled":
             ticket = await self.tickets.open_ticket_for(key.channel, key.user)
             if ticket is not None:
                 with contextlib.suppress(TicketClosed):  # a colleague closed it just now
                     await self.tickets.close(ticket.id, "user", force=True)
-        return []
 
     async def _open(self, key: UserKey, event: Event, state: SessionState, now: datetime) -> None:
         lines = await self.store.transcript(key, TRANSCRIPT_LINES)

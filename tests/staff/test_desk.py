@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -122,6 +123,24 @@ async def test_two_unclear_answers_then_accepting_the_offer(desk: Desk) -> None:
 async def test_waiting_is_acknowledged(desk: Desk) -> None:
     await desk.say("人工")
     assert "继续为你等待" in await desk.say("继续等待")
+
+
+async def test_a_message_run_again_during_a_handoff_gets_its_whole_answer_once(
+    desk: Desk,
+) -> None:
+    # Run again under the same id (a WeChat retry at another worker, a Telegram update from
+    # the inbox): the same answer, the desk's lines included, and nothing done twice.
+    def handle(text: str, once: str) -> Any:
+        return desk.service.handle("wechat", "oW9", text, once=once)
+
+    asked = await handle("人工", "m1")
+    assert "周一至周五 9:00–17:30" in "\n".join(r.text for r in asked)
+    assert await handle("人工", "m1") == asked
+    waiting = await handle("继续等待", "m2")
+    assert "继续为你等待" in "\n".join(r.text for r in waiting)
+    assert await handle("继续等待", "m2") == waiting
+    [ticket] = await desk.tickets.list("open")
+    assert [m.text for m in ticket.messages] == ["继续等待"]
 
 
 async def test_staff_reply_and_close_hand_the_user_back(desk: Desk) -> None:
