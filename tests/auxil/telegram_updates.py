@@ -1,10 +1,14 @@
 """Real Update JSON as Telegram sends it (messages, commands, stickers, photos, voice,
-button presses), for tests that deliver updates to the bot by webhook or getUpdates."""
+button presses), for tests that deliver updates to the bot by webhook or getUpdates; and an
+update put back in the inbox, as a worker that died before finishing it leaves it."""
 
 from __future__ import annotations
 
 import itertools
+import json
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 
@@ -78,3 +82,13 @@ class UpdateFactory:
             "data": data,
         }
         return {"update_id": self.next_id(), "callback_query": query}
+
+
+def put_back_in_inbox(db: Path, update: dict[str, Any]) -> None:
+    """`update` in the inbox of the SQLite store `db`, due now: what a worker that died before
+    finishing it leaves once its lease has run out, written as another process would."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
+            (str(update["update_id"]), json.dumps(update)),
+        )

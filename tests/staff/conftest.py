@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import redis
+from auxil.wechat_double import WeChatDouble, served_wechat_double
 from store.redis_server import RedisServer
 
 from bot.store.tickets import TicketStore
@@ -84,3 +85,10 @@ def browser() -> Iterator[Any]:
 
     with launched() as b:
         yield b
+
+
+@pytest.fixture
+def wechat_double() -> Iterator[WeChatDouble]:
+    """WeChat's REST API (token, customer-service send) on loopback."""
+    with served_wechat_double() as double:
+        yield double

@@ -19,7 +19,7 @@ import pytest
 from auxil.live import LiveServer, serving
 from auxil.telegram_double import BotApiDouble
 from auxil.telegram_updates import UpdateFactory
-from auxil.wechat_double import APPID, SECRET, WeChatDouble, served_wechat_double
+from auxil.wechat_double import APPID, SECRET, WeChatDouble
 from auxil.wechat_wire import TOKEN, plain_params, reply_fields, text_xml
 
 from .stack import PASSWORDS, add_accounts, staff_app
@@ -49,12 +49,6 @@ def telegram_double() -> Iterator[BotApiDouble]:
     with serving(api.asgi()) as server:
         api.url = server.url
         yield api
-
-
-@pytest.fixture
-def wechat_double() -> Iterator[WeChatDouble]:
-    with served_wechat_double() as double:
-        yield double
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ conflict said in the group) and the apology for a ticket nobody claimed in time.
 from __future__ import annotations
 
 import itertools
-import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +14,7 @@ import httpx
 import pytest
 from auxil.live import LiveServer, serving
 from auxil.telegram_double import BotApiDouble, buttons
-from auxil.telegram_updates import UpdateFactory
+from auxil.telegram_updates import UpdateFactory, put_back_in_inbox
 
 from .stack import PASSWORDS, add_accounts, staff_app
 
@@ -148,13 +147,9 @@ def test_a_group_reply_processed_again_is_relayed_once(
     deliver(url, reply)
     relayed = "【人工客服】您好，我来帮您看"
     wait_until(lambda: relayed in double.texts(USER))
-    # Its worker died after relaying, before the update left the inbox: another worker (as
-    # from another process, straight into the file) finds it due and processes it again.
-    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
-        conn.execute(
-            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
-            (str(reply["update_id"]), json.dumps(reply)),
-        )
+    # Its worker died after relaying, before the update left the inbox: another worker finds
+    # it due and processes it again.
+    put_back_in_inbox(tmp_path / "bot.sqlite3", reply)
     wait_until(lambda: _inbox_empty(tmp_path / "bot.sqlite3"))
     time.sleep(0.3)
     assert double.texts(USER).count(relayed) == 1

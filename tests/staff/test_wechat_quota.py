@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from auxil.live import LiveServer
-from auxil.wechat_double import APPID, SECRET, WeChatDouble, served_wechat_double
+from auxil.wechat_double import APPID, SECRET, WeChatDouble
 from auxil.wechat_wire import TOKEN, plain_params, text_xml
 
 from bot.server.app import build_app
@@ -46,14 +46,8 @@ class Held:
 
 
 @pytest.fixture
-def wechat() -> Iterator[WeChatDouble]:
-    with served_wechat_double() as double:
-        yield double
-
-
-@pytest.fixture
 def running(
-    tmp_path: Path, rules: Any, matcher: Any, wechat: WeChatDouble
+    tmp_path: Path, rules: Any, matcher: Any, wechat_double: WeChatDouble
 ) -> Iterator[tuple[str, Held]]:
     path = tmp_path / "bot.sqlite3"
     add_accounts(path)
@@ -62,7 +56,7 @@ def running(
         "JIFEN_WECHAT_TOKEN": TOKEN,
         "JIFEN_WECHAT_APPID": APPID,
         "JIFEN_WECHAT_SECRET": SECRET,
-        "JIFEN_WECHAT_API_BASE": wechat.url,
+        "JIFEN_WECHAT_API_BASE": wechat_double.url,
         "JIFEN_WECHAT_BUDGET": "0.5",
     }
     store = SqliteStore(path)
@@ -77,14 +71,14 @@ def running(
 
 
 def test_a_late_answer_counts_against_the_quota_staff_see(
-    running: tuple[str, Held], wechat: WeChatDouble
+    running: tuple[str, Held], wechat_double: WeChatDouble
 ) -> None:
     url, service = running
     service.gate.clear()  # the answer to 人工 takes longer than the budget
     r = httpx.post(url + "/wechat", params=plain_params(), content=text_xml(USER, "人工", 1))
     assert r.text == "success"
     service.gate.set()
-    [late] = wechat.wait_for_sent(1)
+    [late] = wechat_double.wait_for_sent(1)
     assert late.touser == USER
     assert "同事" in late.content  # the answer to 人工, now by customer-service message
 
@@ -102,7 +96,7 @@ def test_a_late_answer_counts_against_the_quota_staff_see(
         r = amy.post(f"{API}/handoffs/1/reply", json={"text": "第5条"}, headers=headers)
         assert (r.status_code, r.json()["error"]) == (422, "quota_used")
     time.sleep(0.2)
-    assert len(wechat.sent) == 5  # the bot's one and staff's four
+    assert len(wechat_double.sent) == 5  # the bot's one and staff's four
 
 
 def _window(client: httpx.Client) -> dict[str, Any]:

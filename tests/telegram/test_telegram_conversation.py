@@ -5,8 +5,6 @@ at the Bot API double."""
 from __future__ import annotations
 
 import asyncio
-import json
-import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from bot.server.app import build_app
 from bot.server.wiring import make_matcher
 from tests.auxil.live import serving
 from tests.auxil.telegram_double import BotApiDouble, buttons
-from tests.auxil.telegram_updates import UpdateFactory
+from tests.auxil.telegram_updates import UpdateFactory, put_back_in_inbox
 from tests.telegram.support import Live
 
 CHAT = 777123
@@ -207,6 +205,18 @@ async def test_groups_get_nothing_and_stickers_photos_a_polite_answer(
     assert double.sent(group) == []
 
 
+async def run_again(
+    tmp_path: Path, double: BotApiDouble, update: dict[str, Any], count: int
+) -> list[str]:
+    """Put `update` back in the `live` app's inbox; the texts the bot sends when it runs it
+    again (`count` messages, and nothing more within half a second)."""
+    before = len(double.sent(CHAT))
+    put_back_in_inbox(tmp_path / "bot.sqlite3", update)
+    await double.wait_sent(before + count, CHAT)
+    await asyncio.sleep(0.5)
+    return double.texts(CHAT)[before:]
+
+
 @pytest.fixture
 def quick_inbox(monkeypatch: pytest.MonkeyPatch) -> None:
     """Taken before `live` builds the app: the inbox looks every 50 ms."""
@@ -226,17 +236,9 @@ async def test_an_update_run_again_gets_the_same_answer_and_moves_nothing_twice(
     update = updates.text(CHAT, "电工")
     answer = await turn(live, double, update)
     # Its worker died after the turn was saved and answered, before the update was taken out
-    # of the inbox: another worker (here, as in another process, straight into the file) finds
-    # it due and runs it again.
-    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
-        conn.execute(
-            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
-            (str(update["update_id"]), json.dumps(update)),
-        )
-    before = len(double.sent(CHAT))
-    await double.wait_sent(before + len(answer), CHAT)
-    await asyncio.sleep(0.5)
-    assert double.texts(CHAT)[before:] == answer  # the same answer, not "电工" to the next step
+    # of the inbox: another worker finds it due and runs it again.
+    again = await run_again(tmp_path, double, update, len(answer))
+    assert again == answer  # the same answer, not "电工" to the next step
     # And the conversation is where one run of that update left it: at the grade question.
     await turn(live, double, updates.text(CHAT, "3"))  # 三级/高级工
     assert "国家职业资格证书" in [label for label, _ in buttons(double.last_message(CHAT))]
@@ -256,15 +258,8 @@ async def test_a_button_press_run_again_gets_its_answer_not_a_stale_notice(
     answer = await turn(live, double, press)
     # Its worker died after the turn was saved, before the update left the inbox: another
     # worker runs the same press again, by now on a keyboard that is gone.
-    with sqlite3.connect(tmp_path / "bot.sqlite3") as conn:
-        conn.execute(
-            "INSERT INTO inbox(channel, item, body, due) VALUES ('telegram', ?, ?, 0)",
-            (str(press["update_id"]), json.dumps(press)),
-        )
-    before = len(double.sent(CHAT))
-    await double.wait_sent(before + len(answer), CHAT)
-    await asyncio.sleep(0.5)
-    assert double.texts(CHAT)[before:] == answer  # the answer again, no "button expired"
+    again = await run_again(tmp_path, double, press, len(answer))
+    assert again == answer  # the answer again, no "button expired"
     notices = [call.params.get("text") for call in double.calls_of("answerCallbackQuery")]
     assert load_telegram_texts()["stale_button"] not in notices
     # The conversation moved on once: the kind question (asked again) takes its button.
