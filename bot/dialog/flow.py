@@ -64,6 +64,12 @@ class ConditionSpec:
     answer: AnswerType
     options: Mapping[Answer, str] = field(default_factory=lambda: dict(_DEFAULT_OPTIONS))
 
+    @property
+    def yes_no(self) -> bool:
+        """Whether 是 and 否 answer the question: not when its options say something else
+        ("which kind is it?"), where 是 would name neither option."""
+        return all(self.options[a] == _DEFAULT_OPTIONS[a] for a in ("yes", "no"))
+
 
 @dataclass(frozen=True, slots=True)
 class Flow:

@@ -65,15 +65,23 @@ def _condition_reply(ctx: Ctx, code: ConditionCode) -> Reply:
 
 def read_condition(ctx: Ctx, text: str) -> str | None:
     code = _pending(ctx)
+    spec = ctx.cfg.flow.condition(code)
     lex, offered = ctx.cfg.lexicon, ctx.state.offered
+    said = parse_answer(text, lex)
+    if not spec.yes_no and said != "unknown":
+        # "你的证书是哪一种？" answered 是: it names neither kind, and guessing one would
+        # give points for a certificate the user may not have. Only 不清楚 still counts.
+        said = None
     # Exact choices first, then 是/否/不清楚 words, then a partial label ("国家职业资格").
     value = (
         parse_choice(text, offered, lex, partial=False)
-        or parse_answer(text, lex)
+        or said
         or parse_choice(text, offered, lex)
     )
     answer = next((a for a in _ANSWERS if a == value), None)
     if answer is None:
+        if not spec.yes_no:
+            ctx.unclear_note = ctx.t("unclear.choice")
         return None
     cert = ctx.state.cert
     cert.answers[code] = answer
