@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from bot.dialog.context import Ctx
 from bot.dialog.facts import grade_of, insurance_question, next_condition
+from bot.dialog.flow import ConditionSpec
+from bot.dialog.lexicon import Lexicon
 from bot.dialog.replies import Choice, Reply
 from bot.dialog.slots import parse_answer, parse_choice, parse_insurance
 from bot.dialog.state import Answer, StateError
@@ -67,15 +69,10 @@ def read_condition(ctx: Ctx, text: str) -> str | None:
     code = _pending(ctx)
     spec = ctx.cfg.flow.condition(code)
     lex, offered = ctx.cfg.lexicon, ctx.state.offered
-    said = parse_answer(text, lex)
-    if not spec.yes_no and said != "unknown":
-        # "你的证书是哪一种？" answered 是: it names neither kind, and guessing one would
-        # give points for a certificate the user may not have. Only 不清楚 still counts.
-        said = None
     # Exact choices first, then 是/否/不清楚 words, then a partial label ("国家职业资格").
     value = (
         parse_choice(text, offered, lex, partial=False)
-        or said
+        or _said(text, spec, lex)
         or parse_choice(text, offered, lex)
     )
     answer = next((a for a in _ANSWERS if a == value), None)
@@ -87,6 +84,15 @@ def read_condition(ctx: Ctx, text: str) -> str | None:
     cert.answers[code] = answer
     cert.pending = None
     return "answered"
+
+
+def _said(text: str, spec: ConditionSpec, lex: Lexicon) -> str | None:
+    said = parse_answer(text, lex)
+    if spec.yes_no or said == "unknown":
+        return said
+    # "你的证书是哪一种？" answered 是: it names neither kind, and guessing one would give
+    # points for a certificate the user may not have. Only 不清楚 still counts.
+    return None
 
 
 def ask_insurance(ctx: Ctx) -> Reply:
